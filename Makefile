@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ivshmem2-linux: IVSHMEM v2 drivers for Linux and their test bed.
+#
+#   make [KDIR=...]          build the modules against KDIR (default: the
+#                            running kernel)
+#   make modules_install     install them (INSTALL_MOD_PATH honoured)
+#   make tools               build the userspace library and CLI
+#   make check               set up the host, build everything and run all
+#                            tests in QEMU guests (see README.md)
+#   make demo                boot guests on one link and show the drivers
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+TB := tools/testing/ivshmem
+
+all: modules
+
+modules modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+tools:
+	mkdir -p build/tools
+	$(MAKE) -C tools/ivshmem OUT=$(CURDIR)/build/tools
+
+check:
+	$(TB)/check
+
+demo:
+	$(TB)/demo
+
+clean:
+	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf build
+
+.PHONY: all modules modules_install tools check demo clean

@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build steps of the test bed, one per sub-command, each failing on any
+# compiler or checker finding:
+#
+#   build.sh kmods K       modules for guest kernel K (6.1|6.12), W=1,
+#                          warnings are errors; result in build/kmod-K/
+#   build.sh sparse K      sparse (C=2) over the modules for kernel K
+#   build.sh server        the interconnect server, build/host/ivshmem2-server
+#   build.sh payload       guest userspace: tools and selftests, build/payload/
+#   build.sh checkpatch    kernel checkpatch --strict over kernel-style C
+#   build.sh qemu-checkpatch  QEMU's checkpatch over qemu/
+
+set -euo pipefail
+# shellcheck source=tools/testing/ivshmem/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Copy the module sources into a private tree per kernel, so that builds
+# for several kernels do not share objects.
+kmod_tree() {
+	local k=$1 dir=$BUILD/kmod-src-$1
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$TOP" && cp -a Kbuild drivers include "$dir/")
+	echo "$dir"
+}
+
+# Run make, show its output, fail if it printed a warning or an error.
+make_clean_output() {
+	local out
+
+	out=$(mktemp)
+	if ! make "$@" >"$out" 2>&1; then
+		cat "$out"
+		rm -f "$out"
+		return 1
+	fi
+	cat "$out"
+	if grep -E 'warning:|error:' "$out" >/dev/null; then
+		rm -f "$out"
+		echo "build.sh: findings above" >&2
+		return 1
+	fi
+	rm -f "$out"
+}
+
+cmd_kmods() {
+	local k=$1 kdir dir
+
+	kdir=$("$TB/kernels.sh" kdir "$k")
+	dir=$(kmod_tree "$k")
+	make_clean_output -C "$kdir" M="$dir" W=1 -j2 modules
+	rm -rf "$BUILD/kmod-$k"
+	mkdir -p "$BUILD/kmod-$k"
+	find "$dir" -name '*.ko' -exec cp {} "$BUILD/kmod-$k/" \;
+	ls "$BUILD/kmod-$k"
+}
+
+cmd_sparse() {
+	local k=$1 kdir dir
+
+	kdir=$("$TB/kernels.sh" kdir "$k")
+	dir=$(kmod_tree "$k")
+	make_clean_output -C "$kdir" M="$dir" C=2 W=1 -j2 modules
+}
+
+cmd_server() {
+	mkdir -p "$BUILD/host"
+	make_clean_output -C "$TOP/qemu/contrib/ivshmem2-server" \
+		OUT="$BUILD/host"
+}
+
+# Selftests build inside a kernel-shaped overlay: the harness and lib.mk
+# from linux-source, our test directories on top.
+cmd_payload() {
+	local ov=$BUILD/ksft dst=$BUILD/payload t rel
+
+	rm -rf "$ov" "$dst"
+	mkdir -p "$ov/tools/testing" "$dst/bin" "$dst/tests"
+	cp -a "$KTOOLS/tools/testing/selftests" "$ov/tools/testing/"
+	cp -a "$TOP/tools/testing/selftests/." "$ov/tools/testing/selftests/"
+	cp -a "$TOP/tools/ivshmem" "$ov/tools/"
+	for t in $(cd "$TOP/tools/testing/selftests" &&
+		   find . -name Makefile -printf '%h\n' | sort); do
+		rel=${t#./}
+		mkdir -p "$dst/tests/$rel"
+		make_clean_output -C "$ov/tools/testing/selftests/$rel" \
+			OUTPUT="$dst/tests/$rel"
+		# scripts listed as TEST_PROGS or helpers ship as they are
+		find "$TOP/tools/testing/selftests/$rel" -maxdepth 1 \
+			-name '*.sh' -exec cp {} "$dst/tests/$rel/" \;
+	done
+	if [ -f "$TOP/tools/ivshmem/Makefile" ]; then
+		make_clean_output -C "$TOP/tools/ivshmem" OUT="$dst/bin"
+	fi
+	find "$dst" -type f | sed "s|$BUILD/||"
+}
+
+cmd_checkpatch() {
+	local f rc=0
+
+	cd "$TOP"
+	for f in $(kernel_sources); do
+		if ! "$KTOOLS/scripts/checkpatch.pl" "${CHECKPATCH_KERNEL[@]}" \
+			-q -f "$f" 2>/dev/null; then
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+cmd_qemu_checkpatch() {
+	local f rc=0 qsrc
+
+	qsrc=$CACHE/qemu-src/qemu-10.0.13+ds
+	cd "$TOP"
+	for f in $(qemu_sources); do
+		if ! "$qsrc/scripts/checkpatch.pl" --no-tree -q -f "$f"; then
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+case "${1:-}" in
+kmods|sparse) cmd_"$1" "$2" ;;
+server|payload|checkpatch) cmd_"$1" ;;
+qemu-checkpatch) cmd_qemu_checkpatch ;;
+*) sed -n '4,14p' "$0" >&2; exit 2 ;;
+esac
