@@ -11,6 +11,8 @@
 #   build.sh payload       guest userspace: tools and selftests, build/payload/
 #   build.sh checkpatch    kernel checkpatch --strict over kernel-style C
 #   build.sh qemu-checkpatch  QEMU's checkpatch over qemu/
+#   build.sh prepare       host set-up, QEMU, server, modules for every
+#                          guest kernel and the payload (make demo)
 
 set -euo pipefail
 # shellcheck source=tools/testing/ivshmem/lib.sh
@@ -124,9 +126,22 @@ cmd_qemu_checkpatch() {
 	return $rc
 }
 
+cmd_prepare() {
+	local k
+
+	"$TB/setup-host.sh"
+	"$TOP/qemu/build-qemu.sh" >/dev/null
+	cmd_server >/dev/null
+	for k in $KERNELS; do
+		cmd_kmods "$k" >/dev/null
+	done
+	cmd_payload >/dev/null
+}
+
 case "${1:-}" in
 kmods|sparse) cmd_"$1" "$2" ;;
+prepare) cmd_prepare ;;
 server|payload|checkpatch) cmd_"$1" ;;
 qemu-checkpatch) cmd_qemu_checkpatch ;;
-*) sed -n '4,14p' "$0" >&2; exit 2 ;;
+*) sed -n '4,16p' "$0" >&2; exit 2 ;;
 esac
