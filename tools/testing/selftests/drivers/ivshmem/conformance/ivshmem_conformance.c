@@ -57,6 +57,7 @@
 /* Barrier slots: one u32 per guest at the end of the R/W section. */
 #define BARRIER_AREA		256
 #define WAIT_SECS		120
+#define IRQ_WAIT_SECS		10
 
 struct ivt_link {
 	char dev[300];		/* sysfs directory of the device */
@@ -326,15 +327,27 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Poll until *@p == @want or WAIT_SECS pass; return the last value seen. */
-static __u32 wait_eq(__u32 *p, __u32 want)
+/* Poll until *@p == @want or @secs pass; return the last value seen. */
+static __u32 wait_eq_for(__u32 *p, __u32 want, int secs)
 {
-	double end = now() + WAIT_SECS;
+	double end = now() + secs;
 	__u32 v;
 
 	while ((v = rd32(p)) != want && now() < end)
 		usleep(1000);
 	return v;
+}
+
+/* Other guests' progress: they may still be booting. */
+static __u32 wait_eq(__u32 *p, __u32 want)
+{
+	return wait_eq_for(p, want, WAIT_SECS);
+}
+
+/* An interrupt the device delivers clears Interrupt Control (one-shot). */
+static __u32 wait_delivered(struct _test_data_dev *self)
+{
+	return wait_eq_for(self->regs + REG_INT_CTRL / 4, 0, IRQ_WAIT_SECS);
 }
 
 /*
@@ -674,7 +687,7 @@ TEST_F_TIMEOUT(dev, oneshot_self_doorbell, WAIT_SECS + 30)
 	cfg_write(c + CAP_PRIV_CTRL, 1, 1);
 	reg_wr(self, REG_INT_CTRL, 1);
 	reg_wr(self, REG_DOORBELL, ivt.index << 16);
-	EXPECT_EQ(0, wait_eq(self->regs + REG_INT_CTRL / 4, 0));
+	EXPECT_EQ(0, wait_delivered(self));
 
 	/* Not one-shot: delivery leaves the enable bit alone. */
 	cfg_write(c + CAP_PRIV_CTRL, 1, 0);
@@ -701,7 +714,7 @@ TEST_F(dev, doorbell_ignored_when_invalid)
 	EXPECT_EQ(1, reg_rd(self, REG_INT_CTRL));
 	/* the next valid one is still delivered */
 	reg_wr(self, REG_DOORBELL, ivt.index << 16);
-	EXPECT_EQ(0, wait_eq(self->regs + REG_INT_CTRL / 4, 0));
+	EXPECT_EQ(0, wait_delivered(self));
 	cfg_write(c + CAP_PRIV_CTRL, 1, 0);
 }
 
@@ -777,7 +790,7 @@ TEST_F_TIMEOUT(dev, link_doorbell_and_state_notify, 4 * WAIT_SECS + 30)
 	if (ivt.index < 2)
 		reg_wr(self, REG_DOORBELL, (1 - ivt.index) << 16);
 	if (ivt.index < 2)
-		EXPECT_EQ(0, wait_eq(self->regs + REG_INT_CTRL / 4, 0));
+		EXPECT_EQ(0, wait_delivered(self));
 	ASSERT_TRUE(barrier(self, 50));
 
 	/* A state change of guest 1 interrupts every other guest. */
@@ -787,7 +800,7 @@ TEST_F_TIMEOUT(dev, link_doorbell_and_state_notify, 4 * WAIT_SECS + 30)
 	if (ivt.index == 1) {
 		reg_wr(self, REG_STATE, 0x4242);
 	} else {
-		EXPECT_EQ(0, wait_eq(self->regs + REG_INT_CTRL / 4, 0));
+		EXPECT_EQ(0, wait_delivered(self));
 		EXPECT_EQ(0x4242, shm_rd(self, 4));
 	}
 	ASSERT_TRUE(barrier(self, 70));
@@ -834,7 +847,7 @@ TEST_F_TIMEOUT(dev, link_peer_departure, 2 * WAIT_SECS + 30)
 
 	EXPECT_EQ(0, wait_eq(shm32(self, 4 * last), 0));
 	if (ivt.intx)
-		EXPECT_EQ(0, wait_eq(self->regs + REG_INT_CTRL / 4, 0));
+		EXPECT_EQ(0, wait_delivered(self));
 	reg_wr(self, REG_INT_CTRL, 0);
 	cfg_write(c + CAP_PRIV_CTRL, 1, 0);
 }
