@@ -11,7 +11,10 @@ KTOOLS=$CACHE/linux-tools-6.12
 export IVSHMEM_CACHE=$CACHE
 
 # The kernel tree's own checkpatch settings for our C sources (style.md).
-CHECKPATCH_KERNEL=(--no-tree --strict --codespell --max-line-length=80)
+# Debian's codespell keeps its dictionary inside the Python package.
+CODESPELL_DICT=/usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt
+CHECKPATCH_KERNEL=(--no-tree --strict --max-line-length=80
+		   --codespell --codespellfile "$CODESPELL_DICT")
 
 # Kernel-style C sources: drivers, shared header, tools and selftests.
 kernel_sources() {
