@@ -26,12 +26,15 @@ fi
 # vector 0 and, if there is one, the last vector
 vectors=$(cat /sys/class/uio/uio*/device/vectors 2>/dev/null | head -n 1)
 rc=0
+n=0
 for v in 0 $((${vectors:-1} - 1)); do
-	if ! ivshmem pingpong -n "$count" -v "$v"; then
-		echo "FAIL: pingpong on vector $v"
+	n=$((n + 1))
+	if ivshmem pingpong -n "$count" -v "$v"; then
+		echo "ok $n pingpong on vector $v"
+	else
+		echo "not ok $n pingpong on vector $v"
 		rc=1
 	fi
 	[ "${vectors:-1}" -gt 1 ] || break
 done
-[ $rc -eq 0 ] && echo "PASS: pingpong"
 exit $rc

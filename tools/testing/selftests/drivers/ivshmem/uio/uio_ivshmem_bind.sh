@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# uio_ivshmem_bind.sh bind|nobind: protocol matching and sysfs binding.
+# "bind": the device's protocol (undefined 0000h, user-defined
+# 4000h-7FFFh, virtio back-end C000h-FFFFh) must bind when the module loads
+# and must be in the module's aliases. "nobind": any other protocol must
+# not bind, but driver_override must. Then unbind and rebind through sysfs.
+# Prints TAP lines.
+
+ksft_skip=4
+want=$1
+n=0
+rc=0
+
+tap() {	# tap RESULT DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		rc=1
+	fi
+}
+
+uio_count() {
+	c=0
+	for u in /sys/class/uio/uio*; do
+		[ -e "$u" ] && c=$((c + 1))
+	done
+	echo $c
+}
+
+bound() {
+	[ "$(basename "$(readlink "$dev/driver" 2>/dev/null)")" = uio_ivshmem ] &&
+		[ "$(uio_count)" -ge 1 ]
+}
+
+dev=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x110a ] &&
+	   [ "$(cat "$d/device")" = 0x4106 ]; then
+		dev=$d
+		break
+	fi
+done
+if [ -z "$dev" ] || { [ "$want" != bind ] && [ "$want" != nobind ]; }; then
+	echo "SKIP: no IVSHMEM v2 device, or usage: $0 bind|nobind"
+	exit $ksft_skip
+fi
+pci=${dev##*/}
+proto=$(printf '0x%04x' $(($(cat "$dev/class") & 0xffff)))
+drv=/sys/bus/pci/drivers/uio_ivshmem
+
+# autoloading through the modalias, as udev would do it
+rmmod uio_ivshmem 2>/dev/null
+modprobe "$(cat "$dev/modalias")" 2>/dev/null
+if [ "$want" = bind ]; then
+	bound
+	tap $? "protocol $proto: alias loads uio_ivshmem and binds"
+else
+	! lsmod | grep -q '^uio_ivshmem '
+	tap $? "protocol $proto: alias does not load uio_ivshmem"
+fi
+
+modprobe uio_ivshmem
+if [ "$want" = bind ]; then
+	bound
+	tap $? "protocol $proto: binds"
+else
+	! bound
+	tap $? "protocol $proto: does not bind"
+	echo uio_ivshmem > "$dev/driver_override"
+	echo "$pci" > /sys/bus/pci/drivers_probe
+	bound
+	tap $? "protocol $proto: driver_override binds"
+fi
+
+echo "$pci" > "$drv/unbind"
+[ "$(uio_count)" = 0 ] && [ ! -e "$dev/driver" ]
+tap $? "unbind removes /dev/uio"
+echo "$pci" > "$drv/bind"
+bound && ivshmem state 0 && ivshmem list | grep -q "$pci"
+tap $? "rebind brings it back"
+echo > "$dev/driver_override"
+exit $rc
