@@ -16,10 +16,9 @@ CODESPELL_DICT=/usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt
 CHECKPATCH_KERNEL=(--no-tree --strict --max-line-length=80
 		   --codespell --codespellfile "$CODESPELL_DICT")
 
-# Kernel-style C sources: drivers, shared header, tools and selftests.
+# Kernel-style C sources: drivers, shared header, tools, selftests, bench.
 kernel_sources() {
-	(cd "$TOP" && find drivers include tools -name '*.[ch]' \
-		-not -path 'tools/testing/ivshmem/*' | sort)
+	(cd "$TOP" && find drivers include tools -name '*.[ch]' | sort)
 }
 
 # QEMU-style C sources: the device model, the server and their tests.
