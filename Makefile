@@ -9,6 +9,9 @@
 #   make check               set up the host, build everything and run all
 #                            tests in QEMU guests (see README.md)
 #   make demo                boot guests on one link and show the drivers
+#   make bench [QUICK=1]     measure the drivers against the alternatives
+#                            (report in build/bench-report/); bench-quick
+#                            is the short mode
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -29,8 +32,14 @@ check:
 demo:
 	$(TB)/demo
 
+bench:
+	$(TB)/bench/bench $(if $(QUICK),-q)
+
+bench-quick:
+	$(TB)/bench/bench -q
+
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 
-.PHONY: all modules modules_install tools check demo clean
+.PHONY: all modules modules_install tools check demo bench bench-quick clean

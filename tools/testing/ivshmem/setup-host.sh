@@ -29,8 +29,8 @@ PACKAGES=(
 	qemu-system-data seabios
 	# guest userland
 	busybox-static iproute2 ethtool iputils-ping iperf3 cpio xz-utils zstd
-	# scripts
-	util-linux procps psmisc
+	# scripts; gnuplot for make bench
+	util-linux procps psmisc gnuplot-nox
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }
