@@ -11,6 +11,8 @@
 #   build.sh payload       guest userspace: tools and selftests, build/payload/
 #   build.sh checkpatch    kernel checkpatch --strict over kernel-style C
 #   build.sh qemu-checkpatch  QEMU's checkpatch over qemu/
+#   build.sh install K     the user's path: top-level make KDIR=... and
+#                          modules_install into a scratch root
 #   build.sh prepare       host set-up, QEMU, server, modules for every
 #                          guest kernel and the payload (make demo)
 
@@ -97,6 +99,10 @@ cmd_payload() {
 	if [ -f "$TOP/tools/ivshmem/Makefile" ]; then
 		make_clean_output -C "$TOP/tools/ivshmem" OUT="$dst/bin"
 	fi
+	if [ -f "$TOP/tools/virtio/ivshmem/Makefile" ]; then
+		make_clean_output -C "$TOP/tools/virtio/ivshmem" \
+			OUT="$dst/bin"
+	fi
 	find "$dst" -type f | sed "s|$BUILD/||"
 }
 
@@ -126,6 +132,24 @@ cmd_qemu_checkpatch() {
 	return $rc
 }
 
+cmd_install() {
+	local k=$1 kdir dir=$BUILD/oot-src root=$BUILD/oot-root m
+
+	kdir=$("$TB/kernels.sh" kdir "$k")
+	rm -rf "$dir" "$root"
+	mkdir -p "$dir"
+	(cd "$TOP" && cp -a Makefile Kbuild dkms.conf drivers include "$dir/")
+	make_clean_output -C "$dir" KDIR="$kdir" -j2
+	make -C "$dir" KDIR="$kdir" INSTALL_MOD_PATH="$root" modules_install
+	for m in uio_ivshmem ivshmem-net; do
+		if ! find "$root/lib/modules" -name "$m.ko*" | grep -q .; then
+			echo "build.sh: $m not installed" >&2
+			return 1
+		fi
+	done
+	find "$root/lib/modules" -name '*.ko*'
+}
+
 cmd_prepare() {
 	local k
 
@@ -139,9 +163,9 @@ cmd_prepare() {
 }
 
 case "${1:-}" in
-kmods|sparse) cmd_"$1" "$2" ;;
+kmods|sparse|install) cmd_"$1" "$2" ;;
 prepare) cmd_prepare ;;
 server|payload|checkpatch) cmd_"$1" ;;
 qemu-checkpatch) cmd_qemu_checkpatch ;;
-*) sed -n '4,16p' "$0" >&2; exit 2 ;;
+*) sed -n '4,18p' "$0" >&2; exit 2 ;;
 esac
