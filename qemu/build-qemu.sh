@@ -133,10 +133,10 @@ install_deps
 src=$srcroot/qemu-$qemu_upstream
 if [ ! -d "$src" ]; then
     # a trixie update may have replaced 10.0.13: use what is unpacked
-    src=$(ls -d "$srcroot"/qemu-10.0.* 2>/dev/null | sort -V | tail -n 1)
+    src=$(ls -d "$srcroot"/qemu-10.0.* 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -z "$src" ]; then
         fetch_source
-        src=$(ls -d "$srcroot"/qemu-10.0.* 2>/dev/null | sort -V | tail -n 1)
+        src=$(ls -d "$srcroot"/qemu-10.0.* 2>/dev/null | sort -V | tail -n 1 || true)
         [ -n "$src" ] || die "no qemu-10.0.* source tree in $srcroot"
     fi
 fi
