@@ -1,0 +1,1309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtio transport over the IVSHMEM v2 inter-VM shared memory device
+ * (110Ah:4106h, protocols 8000h-BFFFh): the front-end, the side that runs
+ * the virtio driver. The back-end runs on the other peer of a two-peer link
+ * (usually a userspace program on uio_ivshmem) and implements the device.
+ *
+ * The virtio registers live in a header at the start of the read/write
+ * section; the front-end changes a field with a "write transaction" (store
+ * the field, store its offset, ring the back-end's vector 0) and the
+ * back-end acknowledges it by clearing the offset. Rings and buffers must
+ * lie inside the read/write section too: DMA mapping operations installed
+ * on the PCI device bounce every buffer into a bitmap allocator over the
+ * section and use section offsets as DMA addresses.
+ *
+ * The virtio device exists only while the back-end's state is READY: it is
+ * registered when the back-end becomes READY and removed when it leaves
+ * READY, so a back-end can restart at any time. Every header field is read
+ * once and validated. See Documentation/virtio/ivshmem.rst.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/delay.h>
+#include <linux/dma-map-ops.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/ivshmem.h>
+#include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <linux/workqueue.h>
+
+#define VI_DRV_NAME		"virtio_ivshmem"
+
+/* Protocol states (state table entries) */
+#define VI_STATE_RESET		IVSHMEM_STATE_RESET
+#define VI_STATE_READY		1
+
+#define VI_REVISION		1
+
+/* Most vectors we use: config/state plus one per queue */
+#define VI_MAX_VECTORS		64
+#define VI_VEC_CONFIG		0
+
+/* How long the back-end may take to apply a write transaction */
+#define VI_WRITE_TIMEOUT_MS	10000
+
+/**
+ * struct vi_header - shared header at offset 0 of the read/write section
+ * @revision: VI_REVISION, written by the back-end
+ * @size: bytes of header plus device config
+ * @write_transaction: offset of the field the front-end wrote, 0 when idle
+ * @device_features: features window selected by @device_features_sel
+ * @device_features_sel: 0 = bits 0-31, 1 = bits 32-63
+ * @driver_features: features window selected by @driver_features_sel
+ * @driver_features_sel: 0 = bits 0-31, 1 = bits 32-63
+ * @queue_sel: queue the queue_* fields describe
+ * @queue_size: ring entries
+ * @queue_device_vector: vector the front-end rings to kick the queue
+ * @queue_driver_vector: vector the back-end rings for used buffers
+ * @queue_enable: 1 once the ring offsets are valid
+ * @queue_desc: section offset of the descriptor table
+ * @queue_driver: section offset of the avail ring
+ * @queue_device: section offset of the used ring
+ * @config_event: set by the back-end on a config change
+ * @queue_event: set by the back-end on queue activity
+ * @reserved: unused
+ * @device_status: virtio status byte
+ * @config_generation: odd while the back-end updates the config
+ * @config: device-specific configuration
+ */
+struct vi_header {
+	__le32 revision;
+	__le32 size;
+	__le32 write_transaction;
+	__le32 device_features;
+	__le32 device_features_sel;
+	__le32 driver_features;
+	__le32 driver_features_sel;
+	__le32 queue_sel;
+	__le16 queue_size;
+	__le16 queue_device_vector;
+	__le16 queue_driver_vector;
+	__le16 queue_enable;
+	__le64 queue_desc;
+	__le64 queue_driver;
+	__le64 queue_device;
+	u8 config_event;
+	u8 queue_event;
+	u8 reserved[2];
+	__le32 device_status;
+	__le32 config_generation;
+	u8 config[];
+};
+
+#define VI_HDR_SIZE		offsetof(struct vi_header, config)
+#define VI_OFF(field)		offsetof(struct vi_header, field)
+
+/**
+ * struct vi_vdev - one registration of the virtio device
+ * @vdev: the virtio device; freed by its release callback
+ * @vi: the transport it belongs to
+ */
+struct vi_vdev {
+	struct virtio_device vdev;
+	struct vi_dev *vi;
+};
+
+/**
+ * struct vi_vector - interrupt handler context of one vector
+ * @vi: the transport
+ * @nr: vector number
+ */
+struct vi_vector {
+	struct vi_dev *vi;
+	unsigned int nr;
+};
+
+/**
+ * struct vi_dev - the IVSHMEM device of a front-end
+ * @pdev: the PCI device
+ * @regs: register region (BAR0)
+ * @geo: validated device layout
+ * @peer_id: the back-end's peer ID
+ * @state_table: the state table, read-only
+ * @hdr: the shared header, start of the read/write section
+ * @section_size: bytes of the read/write section
+ * @cfg_size: device config bytes, snapshot of the header's size field
+ * @device_id: virtio device ID, from the protocol
+ * @nvectors: interrupt vectors allocated (MSI-X, or 1 for INTx)
+ * @vectors: handler contexts, @nvectors entries
+ * @per_queue_vectors: each queue has its own vector
+ * @status_reset: the driver reset the device and set no status since; the
+ *	status reads 0 then whatever the back-end left in the header
+ * @chunk_shift: log2 of the allocator's chunk size
+ * @nchunks: chunks in the read/write section
+ * @bitmap: allocated chunks
+ * @orig: per chunk, the kernel address a bounced chunk copies back to
+ * @alloc_lock: protects @bitmap and @orig; taken from any context by the
+ *	DMA operations
+ * @lock: protects @cur, @peer_state, @removing; serialises the state work
+ *	and remove, process context only
+ * @cfg_lock: serialises write transactions and reads that depend on a
+ *	selector, process context only
+ * @vq_lock: protects @vqs, @nvqs and @irq_vdev against the interrupt
+ *	handlers; taken with interrupts disabled
+ * @cur: the registered virtio device, NULL while the back-end is not READY
+ * @irq_vdev: @cur as seen by the interrupt handlers
+ * @vqs: the virtqueues of @cur, @nvqs entries
+ * @nvqs: number of entries in @vqs
+ * @peer_state: back-end state the state work acted on last
+ * @removing: remove() has started, do not register again
+ * @state_work: follows the back-end's state
+ */
+struct vi_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct ivshmem_geometry geo;
+	u32 peer_id;
+	const __le32 *state_table;
+	struct vi_header *hdr;
+	u64 section_size;
+	u32 cfg_size;
+	u32 device_id;
+	unsigned int nvectors;
+	struct vi_vector *vectors;
+	bool per_queue_vectors;
+	bool status_reset;
+
+	unsigned int chunk_shift;
+	unsigned long nchunks;
+	unsigned long *bitmap;
+	void **orig;
+	spinlock_t alloc_lock;		/* see above */
+
+	struct mutex lock;		/* see above */
+	struct mutex cfg_lock;		/* see above */
+	spinlock_t vq_lock;		/* see above */
+	struct vi_vdev *cur;
+	struct vi_vdev *irq_vdev;
+	struct virtqueue **vqs;
+	unsigned int nvqs;
+	u32 peer_state;
+	bool removing;
+	struct work_struct state_work;
+};
+
+static struct vi_dev *vi_from_vdev(struct virtio_device *vdev)
+{
+	return container_of(vdev, struct vi_vdev, vdev)->vi;
+}
+
+static u32 vi_peer_state(struct vi_dev *vi)
+{
+	return le32_to_cpu(READ_ONCE(vi->state_table[vi->peer_id]));
+}
+
+static void vi_set_state(struct vi_dev *vi, u32 state)
+{
+	writel(state, vi->regs + IVSHMEM_REG_STATE);
+}
+
+static void vi_doorbell(struct vi_dev *vi, u32 vector)
+{
+	writel(ivshmem_doorbell_value(vi->peer_id, vector),
+	       vi->regs + IVSHMEM_REG_DOORBELL);
+}
+
+/* ---- allocator and DMA operations over the read/write section ---- */
+
+static void vi_alloc_reset(struct vi_dev *vi, u32 reserved)
+{
+	unsigned long flags, hdr_chunks;
+
+	hdr_chunks = DIV_ROUND_UP((unsigned long)reserved,
+				  1UL << vi->chunk_shift);
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	bitmap_zero(vi->bitmap, vi->nchunks);
+	bitmap_set(vi->bitmap, 0, hdr_chunks);
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
+}
+
+static int vi_chunk_order(struct vi_dev *vi, size_t size)
+{
+	size_t chunks = DIV_ROUND_UP(size, 1UL << vi->chunk_shift);
+
+	if (!size || chunks > vi->nchunks)
+		return -1;
+	return order_base_2(chunks);
+}
+
+/* Allocates chunks for @size bytes; returns the section offset or -1 */
+static long vi_alloc(struct vi_dev *vi, size_t size)
+{
+	unsigned long flags;
+	int order, pos;
+
+	order = vi_chunk_order(vi, size);
+	if (order < 0)
+		return -1;
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	pos = bitmap_find_free_region(vi->bitmap, vi->nchunks, order);
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
+	if (pos < 0) {
+		dev_warn_ratelimited(&vi->pdev->dev,
+				     "shared memory full, cannot place %zu bytes\n",
+				     size);
+		return -1;
+	}
+	return (long)pos << vi->chunk_shift;
+}
+
+/* Checks that [@addr, @addr + @size) is an allocation we handed out */
+static bool vi_range_ok(struct vi_dev *vi, dma_addr_t addr, size_t size)
+{
+	u64 chunk = 1ULL << vi->chunk_shift;
+
+	return size && addr < vi->section_size &&
+	       size <= vi->section_size - addr && addr >= chunk;
+}
+
+static void vi_free(struct vi_dev *vi, dma_addr_t addr, size_t size)
+{
+	unsigned long flags;
+	int order;
+
+	order = vi_chunk_order(vi, size);
+	if (order < 0 || !vi_range_ok(vi, addr, size)) {
+		dev_err_ratelimited(&vi->pdev->dev,
+				    "freeing bad range 0x%llx+0x%zx\n",
+				    (u64)addr, size);
+		return;
+	}
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	bitmap_release_region(vi->bitmap, addr >> vi->chunk_shift, order);
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
+}
+
+static struct vi_dev *vi_from_dev(struct device *dev)
+{
+	return pci_get_drvdata(to_pci_dev(dev));
+}
+
+static void *vi_dma_alloc(struct device *dev, size_t size,
+			  dma_addr_t *dma_handle, gfp_t gfp,
+			  unsigned long attrs)
+{
+	struct vi_dev *vi = vi_from_dev(dev);
+	long off = vi_alloc(vi, size);
+	void *p;
+
+	if (off < 0)
+		return NULL;
+	p = (u8 *)vi->hdr + off;
+	memset(p, 0, size);
+	*dma_handle = off;
+	return p;
+}
+
+static void vi_dma_free(struct device *dev, size_t size, void *vaddr,
+			dma_addr_t dma_handle, unsigned long attrs)
+{
+	vi_free(vi_from_dev(dev), dma_handle, size);
+}
+
+/* Bounce copy between a mapping in the section and the original buffer */
+static void vi_bounce(struct vi_dev *vi, dma_addr_t addr, size_t size,
+		      bool to_section)
+{
+	unsigned long first = addr >> vi->chunk_shift;
+	size_t in_chunk = addr & ((1UL << vi->chunk_shift) - 1);
+	u8 *shm = (u8 *)vi->hdr + addr;
+	u8 *orig;
+
+	orig = vi->orig[first];
+	if (!orig)
+		return;
+	orig += in_chunk;
+	if (to_section)
+		memcpy(shm, orig, size);
+	else
+		memcpy(orig, shm, size);
+}
+
+static dma_addr_t vi_dma_map_page(struct device *dev, struct page *page,
+				  unsigned long offset, size_t size,
+				  enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	struct vi_dev *vi = vi_from_dev(dev);
+	unsigned long i, first, n;
+	u8 *buf = (u8 *)page_address(page) + offset;
+	long off;
+
+	off = vi_alloc(vi, size);
+	if (off < 0)
+		return DMA_MAPPING_ERROR;
+	first = off >> vi->chunk_shift;
+	n = DIV_ROUND_UP(size, 1UL << vi->chunk_shift);
+	for (i = 0; i < n; i++)
+		vi->orig[first + i] = buf + (i << vi->chunk_shift);
+	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
+		vi_bounce(vi, off, size, true);
+	return off;
+}
+
+static void vi_dma_unmap_page(struct device *dev, dma_addr_t addr,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	struct vi_dev *vi = vi_from_dev(dev);
+	unsigned long i, first, n;
+
+	if (!vi_range_ok(vi, addr, size)) {
+		dev_err_ratelimited(dev, "unmapping bad range 0x%llx+0x%zx\n",
+				    (u64)addr, size);
+		return;
+	}
+	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
+		vi_bounce(vi, addr, size, false);
+	first = addr >> vi->chunk_shift;
+	n = DIV_ROUND_UP(size, 1UL << vi->chunk_shift);
+	for (i = 0; i < n; i++)
+		vi->orig[first + i] = NULL;
+	vi_free(vi, addr, size);
+}
+
+static void vi_dma_sync_for_cpu(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir)
+{
+	struct vi_dev *vi = vi_from_dev(dev);
+
+	if (vi_range_ok(vi, addr, size) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		vi_bounce(vi, addr, size, false);
+}
+
+static void vi_dma_sync_for_device(struct device *dev, dma_addr_t addr,
+				   size_t size, enum dma_data_direction dir)
+{
+	struct vi_dev *vi = vi_from_dev(dev);
+
+	if (vi_range_ok(vi, addr, size) &&
+	    (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
+		vi_bounce(vi, addr, size, true);
+}
+
+static void vi_dma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir,
+			    unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		vi_dma_unmap_page(dev, sg_dma_address(sg), sg_dma_len(sg),
+				  dir, attrs);
+}
+
+static int vi_dma_map_sg(struct device *dev, struct scatterlist *sgl,
+			 int nents, enum dma_data_direction dir,
+			 unsigned long attrs)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		sg->dma_address = vi_dma_map_page(dev, sg_page(sg), sg->offset,
+						  sg->length, dir, attrs);
+		if (sg->dma_address == DMA_MAPPING_ERROR) {
+			vi_dma_unmap_sg(dev, sgl, i, dir, attrs);
+			return -ENOMEM;
+		}
+		sg_dma_len(sg) = sg->length;
+	}
+	return nents;
+}
+
+static size_t vi_dma_max_mapping_size(struct device *dev)
+{
+	struct vi_dev *vi = vi_from_dev(dev);
+
+	/* the largest power-of-two block that fits next to the header */
+	return (size_t)vi->nchunks << (vi->chunk_shift - 1);
+}
+
+static const struct dma_map_ops vi_dma_ops = {
+	.alloc			= vi_dma_alloc,
+	.free			= vi_dma_free,
+	.map_page		= vi_dma_map_page,
+	.unmap_page		= vi_dma_unmap_page,
+	.map_sg			= vi_dma_map_sg,
+	.unmap_sg		= vi_dma_unmap_sg,
+	.sync_single_for_cpu	= vi_dma_sync_for_cpu,
+	.sync_single_for_device	= vi_dma_sync_for_device,
+	.max_mapping_size	= vi_dma_max_mapping_size,
+};
+
+/* ---- write transactions ---- */
+
+/*
+ * Waits until the back-end applied the last write transaction. Fails at
+ * once if the back-end is not READY, so that teardown never blocks on a
+ * dead back-end.
+ */
+static int vi_wait_idle(struct vi_dev *vi)
+{
+	unsigned long timeout = jiffies + msecs_to_jiffies(VI_WRITE_TIMEOUT_MS);
+
+	lockdep_assert_held(&vi->cfg_lock);
+	for (;;) {
+		if (vi_peer_state(vi) != VI_STATE_READY)
+			return -ENODEV;
+		if (!READ_ONCE(vi->hdr->write_transaction))
+			break;
+		if (time_after(jiffies, timeout)) {
+			dev_err_ratelimited(&vi->pdev->dev,
+					    "back-end did not apply a write within %u ms\n",
+					    VI_WRITE_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		usleep_range(20, 200);
+	}
+	/* pairs with the back-end's barrier before clearing the field */
+	virt_rmb();
+	return 0;
+}
+
+/* Publishes the field at @off, already stored, and waits for it */
+static int vi_commit(struct vi_dev *vi, u32 off)
+{
+	/* the field before the transaction; pairs with the back-end's rmb */
+	virt_wmb();
+	WRITE_ONCE(vi->hdr->write_transaction, cpu_to_le32(off));
+	/* the doorbell is MMIO: writel orders the stores above before it */
+	vi_doorbell(vi, VI_VEC_CONFIG);
+	return vi_wait_idle(vi);
+}
+
+static int vi_write32(struct vi_dev *vi, u32 off, u32 val)
+{
+	int ret = vi_wait_idle(vi);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(*(__le32 *)((u8 *)vi->hdr + off), cpu_to_le32(val));
+	return vi_commit(vi, off);
+}
+
+static int vi_write16(struct vi_dev *vi, u32 off, u16 val)
+{
+	int ret = vi_wait_idle(vi);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(*(__le16 *)((u8 *)vi->hdr + off), cpu_to_le16(val));
+	return vi_commit(vi, off);
+}
+
+static int vi_write64(struct vi_dev *vi, u32 off, u64 val)
+{
+	int ret = vi_wait_idle(vi);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(*(__le64 *)((u8 *)vi->hdr + off), cpu_to_le64(val));
+	return vi_commit(vi, off);
+}
+
+/* Reads both feature windows; 0 if the back-end does not answer */
+static u64 vi_read_device_features(struct vi_dev *vi)
+{
+	u64 features;
+
+	mutex_lock(&vi->cfg_lock);
+	if (vi_write32(vi, VI_OFF(device_features_sel), 1)) {
+		mutex_unlock(&vi->cfg_lock);
+		return 0;
+	}
+	features = (u64)le32_to_cpu(READ_ONCE(vi->hdr->device_features)) << 32;
+	if (vi_write32(vi, VI_OFF(device_features_sel), 0)) {
+		mutex_unlock(&vi->cfg_lock);
+		return 0;
+	}
+	features |= le32_to_cpu(READ_ONCE(vi->hdr->device_features));
+	mutex_unlock(&vi->cfg_lock);
+	return features;
+}
+
+/* ---- virtio config operations ---- */
+
+static void vi_get(struct virtio_device *vdev, unsigned int offset,
+		   void *buf, unsigned int len)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+	const u8 *src = vi->hdr->config + offset;
+
+	if (offset > vi->cfg_size || len > vi->cfg_size - offset) {
+		dev_err_ratelimited(&vdev->dev,
+				    "config read 0x%x+%u beyond %u bytes\n",
+				    offset, len, vi->cfg_size);
+		memset(buf, 0, len);
+		return;
+	}
+	switch (len) {
+	case 1:
+		*(u8 *)buf = READ_ONCE(*src);
+		break;
+	case 2:
+		*(u16 *)buf = READ_ONCE(*(const u16 *)src);
+		break;
+	case 4:
+		*(u32 *)buf = READ_ONCE(*(const u32 *)src);
+		break;
+	default:
+		memcpy(buf, src, len);
+		break;
+	}
+}
+
+static void vi_set(struct virtio_device *vdev, unsigned int offset,
+		   const void *buf, unsigned int len)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+
+	if (offset > vi->cfg_size || len > vi->cfg_size - offset || !len) {
+		dev_err_ratelimited(&vdev->dev,
+				    "config write 0x%x+%u beyond %u bytes\n",
+				    offset, len, vi->cfg_size);
+		return;
+	}
+	mutex_lock(&vi->cfg_lock);
+	if (!vi_wait_idle(vi)) {
+		memcpy(vi->hdr->config + offset, buf, len);
+		vi_commit(vi, VI_HDR_SIZE + offset);
+	}
+	mutex_unlock(&vi->cfg_lock);
+}
+
+static u32 vi_generation(struct virtio_device *vdev)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+
+	return le32_to_cpu(READ_ONCE(vi->hdr->config_generation));
+}
+
+static u8 vi_get_status(struct virtio_device *vdev)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+
+	/* a dead or hostile back-end cannot undo a reset */
+	if (READ_ONCE(vi->status_reset))
+		return 0;
+	return le32_to_cpu(READ_ONCE(vi->hdr->device_status)) & 0xff;
+}
+
+static void vi_set_status(struct virtio_device *vdev, u8 status)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+
+	mutex_lock(&vi->cfg_lock);
+	WRITE_ONCE(vi->status_reset, !status);
+	vi_write32(vi, VI_OFF(device_status), status);
+	mutex_unlock(&vi->cfg_lock);
+}
+
+static void vi_reset(struct virtio_device *vdev)
+{
+	vi_set_status(vdev, 0);
+}
+
+static u64 vi_get_features(struct virtio_device *vdev)
+{
+	return vi_read_device_features(vi_from_vdev(vdev));
+}
+
+static int vi_finalize_features(struct virtio_device *vdev)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+	u64 features;
+	int ret;
+
+	vring_transport_features(vdev);
+	features = vdev->features;
+	if (!(features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+	    !(features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
+		dev_err(&vdev->dev,
+			"features 0x%llx lack VERSION_1 or ACCESS_PLATFORM\n",
+			features);
+		return -EINVAL;
+	}
+	mutex_lock(&vi->cfg_lock);
+	ret = vi_write32(vi, VI_OFF(driver_features_sel), 1);
+	if (!ret)
+		ret = vi_write32(vi, VI_OFF(driver_features), features >> 32);
+	if (!ret)
+		ret = vi_write32(vi, VI_OFF(driver_features_sel), 0);
+	if (!ret)
+		ret = vi_write32(vi, VI_OFF(driver_features), (u32)features);
+	mutex_unlock(&vi->cfg_lock);
+	return ret;
+}
+
+static bool vi_notify(struct virtqueue *vq)
+{
+	struct vi_dev *vi = vi_from_vdev(vq->vdev);
+	u16 vector = (uintptr_t)vq->priv;
+
+	/*
+	 * A back-end that is gone completes nothing: returning false marks
+	 * the queue broken, so that a driver polling for the buffer stops.
+	 */
+	if (vi_peer_state(vi) != VI_STATE_READY)
+		return false;
+	/* the doorbell is MMIO: virtio_ring's barriers order the ring first */
+	vi_doorbell(vi, vector);
+	return true;
+}
+
+static void vi_del_vqs(struct virtio_device *vdev)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+	struct virtqueue **vqs;
+	unsigned long flags;
+	unsigned int i, n;
+
+	spin_lock_irqsave(&vi->vq_lock, flags);
+	vqs = vi->vqs;
+	n = vi->nvqs;
+	vi->vqs = NULL;
+	vi->nvqs = 0;
+	spin_unlock_irqrestore(&vi->vq_lock, flags);
+
+	for (i = 0; i < n; i++) {
+		if (!vqs[i])
+			continue;
+		mutex_lock(&vi->cfg_lock);
+		if (!vi_write32(vi, VI_OFF(queue_sel), vqs[i]->index))
+			vi_write16(vi, VI_OFF(queue_enable), 0);
+		mutex_unlock(&vi->cfg_lock);
+		vring_del_virtqueue(vqs[i]);
+	}
+	kfree(vqs);
+}
+
+/* Programs queue @index; called with cfg_lock held */
+static struct virtqueue *vi_setup_vq(struct vi_dev *vi,
+				     struct virtio_device *vdev,
+				     unsigned int index,
+				     vq_callback_t *callback,
+				     const char *name, bool ctx)
+{
+	struct virtqueue *vq;
+	u16 num, dev_vector, drv_vector;
+	int ret;
+
+	ret = vi_write32(vi, VI_OFF(queue_sel), index);
+	if (ret)
+		return ERR_PTR(ret);
+	num = le16_to_cpu(READ_ONCE(vi->hdr->queue_size));
+	dev_vector = le16_to_cpu(READ_ONCE(vi->hdr->queue_device_vector));
+	if (!num) {
+		dev_err(&vdev->dev, "queue %u does not exist\n", index);
+		return ERR_PTR(-ENOENT);
+	}
+	if (num & (num - 1) || num > 32768) {
+		dev_err(&vdev->dev,
+			"queue %u size %u, expected a power of 2 up to 32768\n",
+			index, num);
+		return ERR_PTR(-EINVAL);
+	}
+	if (dev_vector >= vi->nvectors) {
+		dev_err(&vdev->dev,
+			"queue %u device vector %u, the link has %u vector(s)\n",
+			index, dev_vector, vi->nvectors);
+		return ERR_PTR(-EINVAL);
+	}
+	if (READ_ONCE(vi->hdr->queue_enable)) {
+		dev_err(&vdev->dev, "queue %u already enabled\n", index);
+		return ERR_PTR(-EBUSY);
+	}
+
+	vq = vring_create_virtqueue(index, num, SMP_CACHE_BYTES, vdev, true,
+				    true, ctx, vi_notify, callback, name);
+	if (!vq) {
+		dev_err(&vdev->dev,
+			"no room for queue %u in the shared memory\n", index);
+		return ERR_PTR(-ENOMEM);
+	}
+	vq->priv = (void *)(uintptr_t)dev_vector;
+
+	if (vi->per_queue_vectors)
+		drv_vector = 1 + index;
+	else
+		drv_vector = vi->nvectors > 1 ? 1 : VI_VEC_CONFIG;
+
+	ret = vi_write16(vi, VI_OFF(queue_size),
+			 virtqueue_get_vring_size(vq));
+	if (!ret)
+		ret = vi_write16(vi, VI_OFF(queue_driver_vector), drv_vector);
+	if (!ret)
+		ret = vi_write64(vi, VI_OFF(queue_desc),
+				 virtqueue_get_desc_addr(vq));
+	if (!ret)
+		ret = vi_write64(vi, VI_OFF(queue_driver),
+				 virtqueue_get_avail_addr(vq));
+	if (!ret)
+		ret = vi_write64(vi, VI_OFF(queue_device),
+				 virtqueue_get_used_addr(vq));
+	if (!ret)
+		ret = vi_write16(vi, VI_OFF(queue_enable), 1);
+	if (ret) {
+		vring_del_virtqueue(vq);
+		return ERR_PTR(ret);
+	}
+	return vq;
+}
+
+#ifdef IVSHMEM_COMPAT_FIND_VQS_ARRAYS
+/* Before 6.11: parallel arrays instead of struct virtqueue_info */
+struct vi_vq_info {
+	const char *name;
+	vq_callback_t *callback;
+	bool ctx;
+};
+#else
+#define vi_vq_info virtqueue_info
+#endif
+
+static int vi_find_vqs_info(struct virtio_device *vdev, unsigned int nvqs,
+			    struct virtqueue *vqs[], struct vi_vq_info *info)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+	struct virtqueue **all;
+	unsigned long flags;
+	unsigned int i, index = 0;
+	int ret = 0;
+
+	all = kcalloc(nvqs, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return -ENOMEM;
+
+	vi->per_queue_vectors = vi->nvectors > nvqs;
+	spin_lock_irqsave(&vi->vq_lock, flags);
+	vi->vqs = all;
+	vi->nvqs = nvqs;
+	spin_unlock_irqrestore(&vi->vq_lock, flags);
+
+	for (i = 0; i < nvqs; i++) {
+		struct virtqueue *vq;
+
+		if (!info[i].name) {
+			vqs[i] = NULL;
+			continue;
+		}
+		mutex_lock(&vi->cfg_lock);
+		vq = vi_setup_vq(vi, vdev, index++, info[i].callback,
+				 info[i].name, info[i].ctx);
+		mutex_unlock(&vi->cfg_lock);
+		if (IS_ERR(vq)) {
+			ret = PTR_ERR(vq);
+			break;
+		}
+		spin_lock_irqsave(&vi->vq_lock, flags);
+		all[i] = vq;
+		spin_unlock_irqrestore(&vi->vq_lock, flags);
+		vqs[i] = vq;
+	}
+	if (ret)
+		vi_del_vqs(vdev);
+	return ret;
+}
+
+#ifdef IVSHMEM_COMPAT_FIND_VQS_ARRAYS
+static int vi_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+		       struct virtqueue *vqs[], vq_callback_t *callbacks[],
+		       const char * const names[], const bool *ctx,
+		       struct irq_affinity *desc)
+{
+	struct vi_vq_info *info;
+	unsigned int i;
+	int ret;
+
+	info = kcalloc(nvqs, sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	for (i = 0; i < nvqs; i++) {
+		info[i].name = names[i];
+		info[i].callback = callbacks[i];
+		info[i].ctx = ctx ? ctx[i] : false;
+	}
+	ret = vi_find_vqs_info(vdev, nvqs, vqs, info);
+	kfree(info);
+	return ret;
+}
+#else
+static int vi_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+		       struct virtqueue *vqs[],
+		       struct virtqueue_info vqs_info[],
+		       struct irq_affinity *desc)
+{
+	return vi_find_vqs_info(vdev, nvqs, vqs, vqs_info);
+}
+#endif
+
+static const char *vi_bus_name(struct virtio_device *vdev)
+{
+	return pci_name(vi_from_vdev(vdev)->pdev);
+}
+
+static void vi_synchronize_cbs(struct virtio_device *vdev)
+{
+	struct vi_dev *vi = vi_from_vdev(vdev);
+	unsigned int i;
+
+	for (i = 0; i < vi->nvectors; i++)
+		synchronize_irq(pci_irq_vector(vi->pdev, i));
+}
+
+static const struct virtio_config_ops vi_config_ops = {
+	.get			= vi_get,
+	.set			= vi_set,
+	.generation		= vi_generation,
+	.get_status		= vi_get_status,
+	.set_status		= vi_set_status,
+	.reset			= vi_reset,
+	.find_vqs		= vi_find_vqs,
+	.del_vqs		= vi_del_vqs,
+	.synchronize_cbs	= vi_synchronize_cbs,
+	.get_features		= vi_get_features,
+	.finalize_features	= vi_finalize_features,
+	.bus_name		= vi_bus_name,
+};
+
+/* ---- interrupts ---- */
+
+static irqreturn_t vi_queues_irq(struct vi_dev *vi, int vector)
+{
+	irqreturn_t ret = IRQ_NONE;
+	unsigned long flags;
+	unsigned int i;
+
+	/* clear before looking at the rings: a later event rings again */
+	WRITE_ONCE(vi->hdr->queue_event, 0);
+	/* the clear before the ring reads; pairs with the back-end's wmb */
+	virt_mb();
+	spin_lock_irqsave(&vi->vq_lock, flags);
+	for (i = 0; i < vi->nvqs; i++) {
+		if (!vi->vqs[i])
+			continue;
+		if (vector > 0 && vi->per_queue_vectors && i != vector - 1)
+			continue;
+		if (vring_interrupt(0, vi->vqs[i]) == IRQ_HANDLED)
+			ret = IRQ_HANDLED;
+	}
+	spin_unlock_irqrestore(&vi->vq_lock, flags);
+	return ret;
+}
+
+static irqreturn_t vi_config_irq(struct vi_dev *vi)
+{
+	unsigned long flags;
+
+	if (vi_peer_state(vi) != READ_ONCE(vi->peer_state))
+		schedule_work(&vi->state_work);
+
+	if (!READ_ONCE(vi->hdr->config_event))
+		return IRQ_HANDLED;
+	WRITE_ONCE(vi->hdr->config_event, 0);
+	/* the clear before reading the config; pairs with the back-end */
+	virt_mb();
+	spin_lock_irqsave(&vi->vq_lock, flags);
+	if (vi->irq_vdev)
+		virtio_config_changed(&vi->irq_vdev->vdev);
+	spin_unlock_irqrestore(&vi->vq_lock, flags);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t vi_irq(int irq, void *data)
+{
+	struct vi_vector *v = data;
+	struct vi_dev *vi = v->vi;
+	int vector = v->nr;
+
+	if (vector != VI_VEC_CONFIG)
+		return vi_queues_irq(vi, vector);
+	vi_config_irq(vi);
+	if (vi->nvectors == 1)
+		vi_queues_irq(vi, 0);
+	return IRQ_HANDLED;
+}
+
+/* ---- back-end lifecycle ---- */
+
+static void vi_vdev_release(struct device *dev)
+{
+	struct virtio_device *vdev = dev_to_virtio(dev);
+
+	kfree(container_of(vdev, struct vi_vdev, vdev));
+}
+
+/* Removes the virtio device; called with vi->lock held */
+static void vi_unregister(struct vi_dev *vi)
+{
+	struct vi_vdev *cur = vi->cur;
+	unsigned long flags;
+
+	if (!cur)
+		return;
+	/* a dead back-end completes nothing: fail outstanding requests */
+	if (vi_peer_state(vi) != VI_STATE_READY)
+		virtio_break_device(&cur->vdev);
+	spin_lock_irqsave(&vi->vq_lock, flags);
+	vi->irq_vdev = NULL;
+	spin_unlock_irqrestore(&vi->vq_lock, flags);
+	unregister_virtio_device(&cur->vdev);
+	vi->cur = NULL;
+	dev_info(&vi->pdev->dev, "virtio device removed\n");
+}
+
+/* Validates the back-end's header and registers the virtio device */
+static void vi_register(struct vi_dev *vi)
+{
+	struct device *dev = &vi->pdev->dev;
+	u32 revision, size;
+	struct vi_vdev *cur;
+	u64 features;
+	int ret;
+
+	revision = le32_to_cpu(READ_ONCE(vi->hdr->revision));
+	size = le32_to_cpu(READ_ONCE(vi->hdr->size));
+	if (revision != VI_REVISION) {
+		dev_err(dev, "back-end header revision %u, expected %u\n",
+			revision, VI_REVISION);
+		return;
+	}
+	if (size < VI_HDR_SIZE || size > vi->section_size / 2) {
+		dev_err(dev,
+			"back-end header size 0x%x, expected 0x%zx to 0x%llx\n",
+			size, VI_HDR_SIZE, vi->section_size / 2);
+		return;
+	}
+	vi->cfg_size = size - VI_HDR_SIZE;
+	vi_alloc_reset(vi, size);
+
+	features = vi_read_device_features(vi);
+	if (!(features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+	    !(features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
+		dev_err(dev,
+			"back-end features 0x%llx, VERSION_1 and ACCESS_PLATFORM are required\n",
+			features);
+		return;
+	}
+
+	cur = kzalloc(sizeof(*cur), GFP_KERNEL);
+	if (!cur)
+		return;
+	cur->vi = vi;
+	cur->vdev.dev.parent = dev;
+	cur->vdev.dev.release = vi_vdev_release;
+	cur->vdev.config = &vi_config_ops;
+	cur->vdev.id.device = vi->device_id;
+	cur->vdev.id.vendor = PCI_VENDOR_ID_SIEMENS;
+
+	ret = register_virtio_device(&cur->vdev);
+	if (ret) {
+		dev_err(dev, "cannot register the virtio device: %d\n", ret);
+		put_device(&cur->vdev.dev);
+		return;
+	}
+	vi->cur = cur;
+	spin_lock_irq(&vi->vq_lock);
+	vi->irq_vdev = cur;
+	spin_unlock_irq(&vi->vq_lock);
+	dev_info(dev, "virtio device %u registered, %u %s vector(s)\n",
+		 vi->device_id, vi->nvectors,
+		 vi->pdev->msix_enabled ? "MSI-X" : "INTx");
+}
+
+static void vi_state_work(struct work_struct *work)
+{
+	struct vi_dev *vi = container_of(work, struct vi_dev, state_work);
+	u32 state;
+
+	mutex_lock(&vi->lock);
+	state = vi_peer_state(vi);
+	WRITE_ONCE(vi->peer_state, state);
+	if (state != VI_STATE_READY) {
+		vi_unregister(vi);
+		vi_set_state(vi, VI_STATE_RESET);
+	} else if (!vi->cur && !vi->removing) {
+		/* the back-end serves write transactions once we are READY */
+		vi_set_state(vi, VI_STATE_READY);
+		vi_register(vi);
+	}
+	mutex_unlock(&vi->lock);
+}
+
+/* ---- PCI driver ---- */
+
+static int vi_check_geometry(struct vi_dev *vi)
+{
+	const struct ivshmem_geometry *geo = &vi->geo;
+	struct pci_dev *pdev = vi->pdev;
+
+	if (!ivshmem_proto_is_virtio_front(geo->protocol)) {
+		pci_err(pdev, "protocol 0x%04x is not a virtio front-end\n",
+			geo->protocol);
+		return -ENODEV;
+	}
+	vi->device_id = ivshmem_proto_virtio_id(geo->protocol);
+	if (!vi->device_id) {
+		pci_err(pdev, "virtio device ID 0 is reserved\n");
+		return -ENODEV;
+	}
+	if (geo->max_peers != 2) {
+		pci_err(pdev,
+			"link has %u peers, virtio over IVSHMEM needs exactly 2\n",
+			geo->max_peers);
+		return -EINVAL;
+	}
+	if (geo->rw_section_size < 2 * PAGE_SIZE ||
+	    geo->rw_section_size > SZ_1G) {
+		pci_err(pdev,
+			"R/W section size 0x%llx, expected 0x%lx to 0x%x\n",
+			geo->rw_section_size, 2 * PAGE_SIZE, SZ_1G);
+		return -EINVAL;
+	}
+	vi->section_size = geo->rw_section_size;
+	vi->peer_id = 1 - geo->id;
+	return 0;
+}
+
+static int vi_map(struct vi_dev *vi)
+{
+	const struct ivshmem_geometry *geo = &vi->geo;
+	struct device *dev = &vi->pdev->dev;
+	unsigned long chunk;
+	void *p;
+
+	if (!devm_request_mem_region(dev, geo->base, geo->region_size,
+				     VI_DRV_NAME)) {
+		pci_err(vi->pdev, "shared memory at %pa is busy\n", &geo->base);
+		return -EBUSY;
+	}
+	/* ordinary memory shared between VMs: map write-back */
+	p = devm_memremap(dev, geo->base, geo->state_table_size, MEMREMAP_WB);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	vi->state_table = p;
+	p = devm_memremap(dev, geo->base + geo->rw_section_offset,
+			  vi->section_size, MEMREMAP_WB);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	vi->hdr = p;
+
+	/* section / 4096, clamped to [cache line, page], a power of 2 */
+	chunk = roundup_pow_of_two(max_t(u64, vi->section_size >> 12, 1));
+	chunk = clamp_t(unsigned long, chunk, SMP_CACHE_BYTES, PAGE_SIZE);
+	vi->chunk_shift = ilog2(chunk);
+	vi->nchunks = vi->section_size >> vi->chunk_shift;
+	vi->bitmap = devm_bitmap_zalloc(dev, vi->nchunks, GFP_KERNEL);
+	vi->orig = devm_kcalloc(dev, vi->nchunks, sizeof(*vi->orig),
+				GFP_KERNEL);
+	if (!vi->bitmap || !vi->orig)
+		return -ENOMEM;
+	return 0;
+}
+
+static int vi_map_regs(struct vi_dev *vi)
+{
+	struct pci_dev *pdev = vi->pdev;
+	resource_size_t start = pci_resource_start(pdev, IVSHMEM_BAR_REGS);
+
+	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, IVSHMEM_BAR_REGS) < IVSHMEM_REG_SIZE) {
+		pci_err(pdev, "BAR0 %pR must be MMIO of at least 0x%x bytes\n",
+			&pdev->resource[IVSHMEM_BAR_REGS], IVSHMEM_REG_SIZE);
+		return -EINVAL;
+	}
+	if (!devm_request_mem_region(&pdev->dev, start,
+				     pci_resource_len(pdev, IVSHMEM_BAR_REGS),
+				     VI_DRV_NAME)) {
+		pci_err(pdev, "BAR0 %pR is busy\n",
+			&pdev->resource[IVSHMEM_BAR_REGS]);
+		return -EBUSY;
+	}
+	vi->regs = devm_ioremap(&pdev->dev, start, IVSHMEM_REG_SIZE);
+	return vi->regs ? 0 : -ENOMEM;
+}
+
+static void vi_free_irqs(struct vi_dev *vi)
+{
+	unsigned int i;
+
+	for (i = 0; i < vi->nvectors; i++)
+		free_irq(pci_irq_vector(vi->pdev, i), &vi->vectors[i]);
+}
+
+static int vi_request_irqs(struct vi_dev *vi)
+{
+	struct pci_dev *pdev = vi->pdev;
+	unsigned long flags = pdev->msix_enabled ? 0 : IRQF_SHARED;
+	const char *name;
+	unsigned int i;
+	int ret;
+
+	vi->vectors = devm_kcalloc(&pdev->dev, vi->nvectors,
+				   sizeof(*vi->vectors), GFP_KERNEL);
+	if (!vi->vectors)
+		return -ENOMEM;
+	for (i = 0; i < vi->nvectors; i++) {
+		vi->vectors[i].vi = vi;
+		vi->vectors[i].nr = i;
+		name = devm_kasprintf(&pdev->dev, GFP_KERNEL, "%s[%s]-%u",
+				      VI_DRV_NAME, pci_name(pdev), i);
+		if (!name)
+			ret = -ENOMEM;
+		else
+			ret = request_irq(pci_irq_vector(pdev, i), vi_irq,
+					  flags, name, &vi->vectors[i]);
+		if (ret) {
+			pci_err(pdev, "cannot request interrupt vector %u: %d\n",
+				i, ret);
+			while (i--)
+				free_irq(pci_irq_vector(pdev, i),
+					 &vi->vectors[i]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int vi_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
+{
+	struct device *dev = &pdev->dev;
+	struct vi_dev *vi;
+	int ret, want;
+
+	BUILD_BUG_ON(VI_OFF(queue_size) != 0x20);
+	BUILD_BUG_ON(VI_OFF(queue_desc) != 0x28);
+	BUILD_BUG_ON(VI_OFF(config_event) != 0x40);
+	BUILD_BUG_ON(VI_OFF(device_status) != 0x44);
+	BUILD_BUG_ON(VI_HDR_SIZE != 0x4c);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	vi = devm_kzalloc(dev, sizeof(*vi), GFP_KERNEL);
+	if (!vi)
+		return -ENOMEM;
+	vi->pdev = pdev;
+	mutex_init(&vi->lock);
+	mutex_init(&vi->cfg_lock);
+	spin_lock_init(&vi->vq_lock);
+	spin_lock_init(&vi->alloc_lock);
+	INIT_WORK(&vi->state_work, vi_state_work);
+	vi->peer_state = VI_STATE_RESET;
+
+	ret = vi_map_regs(vi);
+	if (ret)
+		return ret;
+	ret = ivshmem_read_geometry(pdev, vi->regs, 0, &vi->geo);
+	if (ret)
+		return ret;
+	ret = vi_check_geometry(vi);
+	if (ret)
+		return ret;
+	ret = vi_map(vi);
+	if (ret)
+		return ret;
+
+	/* we own the device now: no one-shot mode, no interrupts yet */
+	writel(0, vi->regs + IVSHMEM_REG_INT_CTRL);
+	ret = pci_write_config_byte(pdev,
+				    vi->geo.cap_pos + IVSHMEM_CAP_PRIV_CTRL, 0);
+	if (ret)
+		return pcibios_err_to_errno(ret);
+	vi_set_state(vi, VI_STATE_RESET);
+
+	/* MSI-X messages need bus mastering */
+	pci_set_master(pdev);
+	want = pci_msix_vec_count(pdev);
+	want = clamp(want, 1, VI_MAX_VECTORS);
+	ret = pci_alloc_irq_vectors(pdev, 1, want,
+				    PCI_IRQ_MSIX | IVSHMEM_PCI_IRQ_INTX);
+	if (ret < 0) {
+		pci_err(pdev, "neither MSI-X nor INTx interrupts: %d\n", ret);
+		return ret;
+	}
+	vi->nvectors = ret;
+
+	pci_set_drvdata(pdev, vi);
+	set_dma_ops(dev, &vi_dma_ops);
+
+	ret = vi_request_irqs(vi);
+	if (ret)
+		goto err_clear_dma_ops;
+	writel(IVSHMEM_INT_ENABLE, vi->regs + IVSHMEM_REG_INT_CTRL);
+
+	pci_info(pdev,
+		 "virtio device %u front-end, peer %u of 2, %u %s vector(s), R/W section 0x%llx bytes, waiting for the back-end\n",
+		 vi->device_id, vi->geo.id, vi->nvectors,
+		 pdev->msix_enabled ? "MSI-X" : "INTx", vi->section_size);
+	schedule_work(&vi->state_work);
+	return 0;
+
+err_clear_dma_ops:
+	set_dma_ops(dev, NULL);
+	return ret;
+}
+
+static void vi_remove(struct pci_dev *pdev)
+{
+	struct vi_dev *vi = pci_get_drvdata(pdev);
+
+	mutex_lock(&vi->lock);
+	vi->removing = true;
+	mutex_unlock(&vi->lock);
+	cancel_work_sync(&vi->state_work);
+
+	mutex_lock(&vi->lock);
+	vi_unregister(vi);
+	vi_set_state(vi, VI_STATE_RESET);
+	mutex_unlock(&vi->lock);
+
+	writel(0, vi->regs + IVSHMEM_REG_INT_CTRL);
+	vi_free_irqs(vi);
+	cancel_work_sync(&vi->state_work);
+	set_dma_ops(&pdev->dev, NULL);
+}
+
+static const struct pci_device_id vi_ids[] = {
+	{
+		PCI_DEVICE(PCI_VENDOR_ID_SIEMENS, PCI_DEVICE_ID_IVSHMEM),
+		.class = IVSHMEM_PCI_CLASS(IVSHMEM_PROTO_VIRTIO_FRONT),
+		.class_mask = 0xff0000 | IVSHMEM_PROTO_VIRTIO_ROLE_MASK,
+	},
+	{ }
+};
+
+/*
+ * modpost cannot turn the partial sub-class mask above into a module
+ * alias (MODULE_DEVICE_TABLE): sub-classes 80h-BFh spelled as a glob.
+ */
+MODULE_ALIAS("pci:v0000110Ad00004106sv*sd*bcFFsc[8-9A-B]?i*");
+
+static struct pci_driver vi_driver = {
+	.name = VI_DRV_NAME,
+	.id_table = vi_ids,
+	.probe = vi_probe,
+	.remove = vi_remove,
+};
+module_pci_driver(vi_driver);
+
+MODULE_DESCRIPTION("Virtio transport over IVSHMEM v2 inter-VM shared memory");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,194 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Virtio console over IVSHMEM between two guests of a vmtest link with
+# protocol 8003h: guest 0 runs the back-end (virtio-ivshmem-console on
+# uio_ivshmem), guest 1 the front-end (virtio_ivshmem + virtio_console).
+#
+#   virtio_ivshmem_console.sh basic   transfers in both directions
+#   virtio_ivshmem_console.sh full    also kills and restarts the back-end
+#                                     in the middle of a transfer and
+#                                     reloads the front-end module
+#
+# The guests synchronise through the console itself: the front-end sends
+# "GOn" lines, the back-end answers with data. Prints TAP; exit 4 (skip)
+# without an IVSHMEM device.
+
+MODE=${1:-basic}
+BYTES=${VIRTIO_CONSOLE_BYTES:-1048576}
+D=/tmp/virtio-console
+T=60
+[ -n "$KSFT_MACHINE_SLOW" ] && T=240
+n=0
+rc=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+fail() { n=$((n + 1)); echo "not ok $n $*"; rc=1; }
+check() {	# check NAME CMD...
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+
+md5() { md5sum | cut -d' ' -f1; }
+pattern_md5() { ./virtio_console_pattern "$1" "$2" | md5; }
+
+# wait_for SECS CMD...: poll CMD every 0.2 s
+wait_for() {
+	w=$(($1 * 5))
+	shift
+	while [ "$w" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		w=$((w - 1))
+	done
+	return 1
+}
+
+size_of() { wc -c < "$1" 2>/dev/null || echo 0; }
+has_line() { grep -q "^$2\$" "$1" 2>/dev/null; }
+size_at_least() { [ "$(size_of "$1")" -ge "$2" ]; }
+
+# ---- back-end (guest 0) ----
+
+# a FIFO held open for writing in fd 3: no EOF between writers
+fifo_hold() {	# fifo_hold TAG
+	rm -f "$D/in$1"
+	mkfifo "$D/in$1"
+	exec 3<>"$D/in$1"
+}
+
+be_start() {	# be_start TAG: input FIFO $D/inTAG, output $D/outTAG
+	: > "$D/out$1"
+	virtio-ivshmem-console -i "$D/in$1" -o "$D/out$1" \
+		2> "$D/be$1.log" &
+	BE=$!
+}
+
+be_stop() {
+	kill "$BE" 2>/dev/null
+	wait "$BE" 2>/dev/null
+}
+
+backend() {
+	modprobe uio_ivshmem || return 1
+	mkdir -p "$D"
+	if [ ! -e /dev/uio0 ]; then
+		echo "# no uio_ivshmem device"
+		exit 4
+	fi
+
+	fifo_hold 1
+	be_start 1
+	check "back-end started, front-end connected" \
+		wait_for "$T" has_line "$D/out1" GO1 || return 1
+	./virtio_console_pattern "$BYTES" 1 > "$D/in1"
+	check "front-end to back-end $BYTES bytes arrive" \
+		wait_for "$T" size_at_least "$D/out1" $((BYTES + 4))
+	check "front-end to back-end checksum" \
+		[ "$(head -c $((BYTES + 4)) "$D/out1" | tail -c "$BYTES" | md5)" = \
+		  "$(pattern_md5 "$BYTES" 2)" ]
+	[ "$MODE" = full ] || { wait_for "$T" has_line "$D/out1" DONE;
+				 be_stop; return 0; }
+
+	# kill the back-end in the middle of a large transfer
+	wait_for "$T" has_line "$D/out1" GO2 || return 1
+	./virtio_console_pattern $((64 * BYTES)) 3 > "$D/in1" &
+	feeder=$!
+	sleep 3
+	be_stop
+	kill "$feeder" 2>/dev/null
+	wait "$feeder" 2>/dev/null
+	exec 3>&-
+	ok "back-end killed mid-transfer"
+
+	# a new back-end; the front-end's device comes back
+	fifo_hold 2
+	be_start 2
+	check "front-end back after back-end restart" \
+		wait_for "$T" has_line "$D/out2" GO3 || return 1
+	echo after-restart > "$D/in2"
+
+	# the front-end reloads its module: same back-end, new session
+	check "front-end back after module reload" \
+		wait_for "$T" has_line "$D/out2" GO4 || return 1
+	echo after-reload > "$D/in2"
+	wait_for "$T" has_line "$D/out2" DONE
+	be_stop
+	check "back-end saw no bad requests" \
+		! grep -q 'bad request' "$D/be1.log" "$D/be2.log"
+}
+
+# ---- front-end (guest 1) ----
+
+hvc_dev() {	# the console's tty, if any: one that opens
+	for t in /sys/bus/virtio/drivers/virtio_console/virtio*/virtio-ports/*; do
+		[ -e "$t" ] || continue
+		for h in /sys/class/tty/hvc*; do
+			h=/dev/${h##*/}
+			{ true <>"$h"; } 2>/dev/null && echo "$h" && return 0
+		done
+	done
+	return 1
+}
+
+fe_open() {	# opens the console as fd 4, raw
+	wait_for "$T" hvc_dev >/dev/null || return 1
+	tty=$(hvc_dev) || return 1
+	exec 4<>"$tty"
+	stty -F "$tty" raw -echo
+}
+
+vdev_gone() { ! hvc_dev >/dev/null; }
+
+frontend() {
+	modprobe virtio_console 2>/dev/null
+	modprobe virtio_ivshmem || return 1
+	check "console device registered" fe_open || return 1
+	printf 'GO1\n' >&4
+	check "back-end to front-end $BYTES bytes, checksum" \
+		[ "$(timeout "$T" head -c "$BYTES" <&4 | md5)" = \
+		  "$(pattern_md5 "$BYTES" 1)" ]
+	./virtio_console_pattern "$BYTES" 2 >&4
+	ok "front-end sent $BYTES bytes"
+	[ "$MODE" = full ] || { printf '\nDONE\n' >&4; return 0; }
+
+	# the back-end is killed while it sends to us
+	printf '\nGO2\n' >&4
+	got=$(timeout "$T" cat <&4 | wc -c)
+	exec 4>&-
+	echo "# received $got bytes before the back-end went away"
+	check "device removed when the back-end dies" \
+		wait_for "$T" vdev_gone
+	check "device registered again for the new back-end" fe_open ||
+		return 1
+	printf 'GO3\n' >&4
+	check "transfer after back-end restart" \
+		[ "$(timeout "$T" head -n 1 <&4 | tr -d '\r')" = after-restart ]
+	exec 4>&-
+
+	check "front-end module unload" rmmod virtio_ivshmem
+	check "front-end module reload" modprobe virtio_ivshmem
+	check "console device after reload" fe_open || return 1
+	printf 'GO4\n' >&4
+	check "transfer after module reload" \
+		[ "$(timeout "$T" head -n 1 <&4 | tr -d '\r')" = after-reload ]
+	printf 'DONE\n' >&4
+	exec 4>&-
+	check "dmesg: removed and registered again" \
+		[ "$(dmesg | grep -c 'virtio_ivshmem.*virtio device 3 registered')" -ge 3 ]
+}
+
+cd "$(dirname "$0")" || exit 1
+echo "TAP version 13"
+if [ ! -d /sys/bus/pci/devices ] ||
+   ! grep -qil 0x4106 /sys/bus/pci/devices/*/device; then
+	echo "1..0 # SKIP no IVSHMEM v2 device"
+	exit 4
+fi
+case ${VMTEST_INDEX:-0} in
+0) backend || rc=1 ;;
+*) frontend || rc=1 ;;
+esac
+echo "1..$n"
+exit $rc
