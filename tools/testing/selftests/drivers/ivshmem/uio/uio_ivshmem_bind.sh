@@ -70,6 +70,11 @@ if [ "$want" = bind ]; then
 else
 	! bound
 	tap $? "protocol $proto: does not bind"
+	# the protocol's own driver (virtio_ivshmem for 8000h-BFFFh) may
+	# hold the device: override means taking it from that driver
+	if [ -e "$dev/driver" ]; then
+		echo "$pci" > "$dev/driver/unbind"
+	fi
 	echo uio_ivshmem > "$dev/driver_override"
 	echo "$pci" > /sys/bus/pci/drivers_probe
 	bound
