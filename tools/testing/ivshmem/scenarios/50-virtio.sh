@@ -13,11 +13,9 @@ virtio_sh() {	# virtio_sh basic|full
 		"$VIRTIO" "$1"
 }
 
-# "full" (back-end restart, module reload) still hangs after the restart
-# in the back-end-to-front-end transfer; run by hand until fixed.
 scenario virtio-console-6.1 "-n 2 -k 6.1 -V 3 -P 0x8003 -r 256K -o 0" \
-	"$(virtio_sh basic)"
+	"$(virtio_sh full)"
 scenario virtio-console-6.12 "-n 2 -k 6.12 -V 3 -P 0x8003 -r 256K -o 0" \
-	"$(virtio_sh basic)"
+	"$(virtio_sh full)"
 scenario virtio-console-intx "-n 2 -k 6.12,6.1 -m intx -P 0x8003 -r 256K -o 0" \
-	"$(virtio_sh basic)"
+	"$(virtio_sh full)"
