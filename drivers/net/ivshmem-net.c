@@ -1180,28 +1180,6 @@ static void ivnet_free_irqs(struct ivnet *in)
 		free_irq(pci_irq_vector(in->pdev, i), in);
 }
 
-static int ivnet_map_regs(struct ivnet *in)
-{
-	struct pci_dev *pdev = in->pdev;
-	resource_size_t start = pci_resource_start(pdev, IVSHMEM_BAR_REGS);
-
-	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, IVSHMEM_BAR_REGS) < IVSHMEM_REG_SIZE) {
-		pci_err(pdev, "BAR0 %pR must be MMIO of at least 0x%x bytes\n",
-			&pdev->resource[IVSHMEM_BAR_REGS], IVSHMEM_REG_SIZE);
-		return -EINVAL;
-	}
-	if (!devm_request_mem_region(&pdev->dev, start,
-				     pci_resource_len(pdev, IVSHMEM_BAR_REGS),
-				     IVNET_DRV_NAME)) {
-		pci_err(pdev, "BAR0 %pR is busy\n",
-			&pdev->resource[IVSHMEM_BAR_REGS]);
-		return -EBUSY;
-	}
-	in->regs = devm_ioremap(&pdev->dev, start, IVSHMEM_REG_SIZE);
-	return in->regs ? 0 : -ENOMEM;
-}
-
 static int ivnet_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 {
 	struct device *dev = &pdev->dev;
@@ -1230,9 +1208,9 @@ static int ivnet_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	u64_stats_init(&in->rx_stats.syncp);
 	u64_stats_init(&in->tx_stats.syncp);
 
-	ret = ivnet_map_regs(in);
-	if (ret)
-		return ret;
+	in->regs = ivshmem_map_regs(pdev, IVNET_DRV_NAME, false);
+	if (IS_ERR(in->regs))
+		return PTR_ERR(in->regs);
 	ret = ivshmem_read_geometry(pdev, in->regs, 0, &in->geo);
 	if (ret)
 		return ret;

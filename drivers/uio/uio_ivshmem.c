@@ -391,35 +391,6 @@ MODULE_ALIAS("pci:v0000110Ad00004106sv*sd*bcFFsc00i00");
 MODULE_ALIAS("pci:v0000110Ad00004106sv*sd*bcFFsc[4-7]?i*");
 MODULE_ALIAS("pci:v0000110Ad00004106sv*sd*bcFFsc[C-F]?i*");
 
-static int uio_ivshmem_map_regs(struct uio_ivshmem *ivs)
-{
-	struct pci_dev *pdev = ivs->pdev;
-	resource_size_t start = pci_resource_start(pdev, IVSHMEM_BAR_REGS);
-	resource_size_t len = pci_resource_len(pdev, IVSHMEM_BAR_REGS);
-
-	/* Userspace maps the register page: it must not expose anything else */
-	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
-	    !PAGE_ALIGNED(start) || len < PAGE_SIZE) {
-		pci_err(pdev,
-			"BAR0 %pR must be MMIO covering a whole page of 0x%lx bytes\n",
-			&pdev->resource[IVSHMEM_BAR_REGS], PAGE_SIZE);
-		return -EINVAL;
-	}
-
-	if (!devm_request_mem_region(&pdev->dev, start, len,
-				     UIO_IVSHMEM_NAME)) {
-		pci_err(pdev, "BAR0 %pR is busy\n",
-			&pdev->resource[IVSHMEM_BAR_REGS]);
-		return -EBUSY;
-	}
-
-	ivs->regs = devm_ioremap(&pdev->dev, start, IVSHMEM_REG_SIZE);
-	if (!ivs->regs)
-		return -ENOMEM;
-
-	return 0;
-}
-
 static int uio_ivshmem_request_irqs(struct uio_ivshmem *ivs)
 {
 	struct pci_dev *pdev = ivs->pdev;
@@ -505,9 +476,10 @@ static int uio_ivshmem_probe(struct pci_dev *pdev,
 	if (ret)
 		return ret;
 
-	ret = uio_ivshmem_map_regs(ivs);
-	if (ret)
-		return ret;
+	/* userspace maps the register page: it must not expose anything else */
+	ivs->regs = ivshmem_map_regs(pdev, UIO_IVSHMEM_NAME, true);
+	if (IS_ERR(ivs->regs))
+		return PTR_ERR(ivs->regs);
 
 	ret = ivshmem_read_geometry(pdev, ivs->regs, IVSHMEM_GEO_PAGE_SECTIONS,
 				    geo);

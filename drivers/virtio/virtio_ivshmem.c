@@ -1118,28 +1118,6 @@ static int vi_map(struct vi_dev *vi)
 	return 0;
 }
 
-static int vi_map_regs(struct vi_dev *vi)
-{
-	struct pci_dev *pdev = vi->pdev;
-	resource_size_t start = pci_resource_start(pdev, IVSHMEM_BAR_REGS);
-
-	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, IVSHMEM_BAR_REGS) < IVSHMEM_REG_SIZE) {
-		pci_err(pdev, "BAR0 %pR must be MMIO of at least 0x%x bytes\n",
-			&pdev->resource[IVSHMEM_BAR_REGS], IVSHMEM_REG_SIZE);
-		return -EINVAL;
-	}
-	if (!devm_request_mem_region(&pdev->dev, start,
-				     pci_resource_len(pdev, IVSHMEM_BAR_REGS),
-				     VI_DRV_NAME)) {
-		pci_err(pdev, "BAR0 %pR is busy\n",
-			&pdev->resource[IVSHMEM_BAR_REGS]);
-		return -EBUSY;
-	}
-	vi->regs = devm_ioremap(&pdev->dev, start, IVSHMEM_REG_SIZE);
-	return vi->regs ? 0 : -ENOMEM;
-}
-
 static void vi_free_irqs(struct vi_dev *vi)
 {
 	unsigned int i;
@@ -1209,9 +1187,9 @@ static int vi_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	INIT_WORK(&vi->state_work, vi_state_work);
 	vi->peer_state = VI_STATE_RESET;
 
-	ret = vi_map_regs(vi);
-	if (ret)
-		return ret;
+	vi->regs = ivshmem_map_regs(pdev, VI_DRV_NAME, false);
+	if (IS_ERR(vi->regs))
+		return PTR_ERR(vi->regs);
 	ret = ivshmem_read_geometry(pdev, vi->regs, 0, &vi->geo);
 	if (ret)
 		return ret;

@@ -310,6 +310,39 @@ static inline int ivshmem_find_region(struct pci_dev *pdev,
 }
 
 /**
+ * ivshmem_map_regs() - claim BAR0 and map the registers
+ * @pdev: the enabled PCI device
+ * @name: owner of the claimed region, usually the driver's name
+ * @whole_page: BAR0 must be a page-aligned MMIO page of its own because it
+ *	will be mapped to userspace; otherwise IVSHMEM_REG_SIZE bytes suffice
+ *
+ * Return: a device-managed mapping of the registers, or an IOMEM_ERR_PTR().
+ */
+static inline void __iomem *ivshmem_map_regs(struct pci_dev *pdev,
+					     const char *name, bool whole_page)
+{
+	resource_size_t start = pci_resource_start(pdev, IVSHMEM_BAR_REGS);
+	resource_size_t len = pci_resource_len(pdev, IVSHMEM_BAR_REGS);
+	resource_size_t need = whole_page ? PAGE_SIZE : IVSHMEM_REG_SIZE;
+	void __iomem *regs;
+
+	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
+	    len < need || (whole_page && !PAGE_ALIGNED(start))) {
+		pci_err(pdev, "BAR0 %pR must be MMIO of at least 0x%llx bytes%s\n",
+			&pdev->resource[IVSHMEM_BAR_REGS], (u64)need,
+			whole_page ? ", page aligned" : "");
+		return IOMEM_ERR_PTR(-EINVAL);
+	}
+	if (!devm_request_mem_region(&pdev->dev, start, len, name)) {
+		pci_err(pdev, "BAR0 %pR is busy\n",
+			&pdev->resource[IVSHMEM_BAR_REGS]);
+		return IOMEM_ERR_PTR(-EBUSY);
+	}
+	regs = devm_ioremap(&pdev->dev, start, IVSHMEM_REG_SIZE);
+	return regs ?: IOMEM_ERR_PTR(-ENOMEM);
+}
+
+/**
  * ivshmem_read_geometry() - read and validate an IVSHMEM v2 device's layout
  * @pdev: the enabled PCI device
  * @regs: mapping of at least IVSHMEM_REG_SIZE bytes of BAR0
