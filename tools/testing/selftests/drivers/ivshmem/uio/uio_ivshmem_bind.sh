@@ -8,47 +8,20 @@
 # not bind, but driver_override must. Then unbind and rebind through sysfs.
 # Prints TAP lines.
 
-ksft_skip=4
+# shellcheck source=uio_ivshmem_lib.sh
+. "$(dirname "$0")/uio_ivshmem_lib.sh"
 want=$1
-n=0
-rc=0
-
-tap() {	# tap RESULT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		rc=1
-	fi
-}
-
-uio_count() {
-	c=0
-	for u in /sys/class/uio/uio*; do
-		[ -e "$u" ] && c=$((c + 1))
-	done
-	echo $c
-}
 
 bound() {
 	[ "$(basename "$(readlink "$dev/driver" 2>/dev/null)")" = uio_ivshmem ] &&
 		[ "$(uio_count)" -ge 1 ]
 }
 
-dev=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x110a ] &&
-	   [ "$(cat "$d/device")" = 0x4106 ]; then
-		dev=$d
-		break
-	fi
-done
+find_dev
 if [ -z "$dev" ] || { [ "$want" != bind ] && [ "$want" != nobind ]; }; then
 	echo "SKIP: no IVSHMEM v2 device, or usage: $0 bind|nobind"
 	exit $ksft_skip
 fi
-pci=${dev##*/}
 proto=$(printf '0x%04x' $(($(cat "$dev/class") & 0xffff)))
 drv=/sys/bus/pci/drivers/uio_ivshmem
 

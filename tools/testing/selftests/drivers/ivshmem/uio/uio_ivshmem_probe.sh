@@ -8,35 +8,16 @@
 # probe failed: no UIO device, a dev_err line naming the problem (REGEX,
 # extended) and no kernel oops or warning. Prints TAP lines.
 
-ksft_skip=4
+# shellcheck source=uio_ivshmem_lib.sh
+. "$(dirname "$0")/uio_ivshmem_lib.sh"
 name=$1
 regex=$2
-n=0
-rc=0
 
-tap() {	# tap RESULT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		rc=1
-	fi
-}
-
-dev=
-for d in /sys/bus/pci/devices/*; do
-	if [ "$(cat "$d/vendor")" = 0x110a ] &&
-	   [ "$(cat "$d/device")" = 0x4106 ]; then
-		dev=$d
-		break
-	fi
-done
+find_dev
 if [ -z "$dev" ] || [ -z "$name" ] || [ -z "$regex" ]; then
 	echo "SKIP: no IVSHMEM v2 device, or usage: $0 NAME REGEX"
 	exit $ksft_skip
 fi
-pci=${dev##*/}
 
 modprobe uio_ivshmem
 if ! dmesg | grep -q "uio_ivshmem $pci: "; then

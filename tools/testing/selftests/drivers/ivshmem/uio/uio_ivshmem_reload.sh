@@ -6,22 +6,11 @@
 # does the work, peer 1 watches peer 0's state in the state table (it must
 # read 0 as soon as peer 0's device goes away). Prints TAP lines.
 
-ksft_skip=4
-n=0
-rc=0
+# shellcheck source=uio_ivshmem_lib.sh
+. "$(dirname "$0")/uio_ivshmem_lib.sh"
 HOLD=0x600d
 BACK=0xbac
 ms=60000
-
-tap() {	# tap RESULT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		rc=1
-	fi
-}
 
 # peer_state PEER: state of PEER as this guest's device shows it
 peer_state() {
@@ -36,14 +25,6 @@ await() {
 		sleep 0.1
 		t=$((t + 100))
 	done
-}
-
-uio_count() {
-	c=0
-	for u in /sys/class/uio/uio*; do
-		[ -e "$u" ] && c=$((c + 1))
-	done
-	echo $c
 }
 
 oopsless() {
