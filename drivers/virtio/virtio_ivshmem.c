@@ -21,6 +21,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/dma-map-ops.h>
@@ -36,6 +37,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/sysfs.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -128,6 +130,28 @@ struct vi_vector {
 };
 
 /**
+ * struct vi_mapping - a streaming DMA mapping, on its first chunk
+ * @size: bytes mapped, 0 if no mapping starts at this chunk
+ * @dir: its direction
+ */
+struct vi_mapping {
+	u32 size;
+	u32 dir;
+};
+
+/* Counters of the front-end, in sysfs: <pci device>/virtio_ivshmem/<name> */
+enum vi_stat {
+	VI_STAT_REGISTRATIONS,	/* virtio devices registered */
+	VI_STAT_BAD_HEADERS,	/* refused: header revision, size, features */
+	VI_STAT_BAD_QUEUES,	/* refused: queue size, vector, enabled */
+	VI_STAT_WRITE_TIMEOUTS,	/* write transactions not applied in time */
+	VI_STAT_BROKEN_QUEUES,	/* queues found corrupt (bad used entries) */
+	VI_STAT_BAD_DMA,	/* refused unmaps and frees: not our mapping */
+	VI_STAT_NEEDS_RESET,	/* config interrupts with NEEDS_RESET */
+	VI_NR_STATS,
+};
+
+/**
  * struct vi_dev - the IVSHMEM device of a front-end
  * @pdev: the PCI device
  * @regs: register region (BAR0)
@@ -141,27 +165,34 @@ struct vi_vector {
  * @nvectors: interrupt vectors allocated (MSI-X, or 1 for INTx)
  * @vectors: handler contexts, @nvectors entries
  * @per_queue_vectors: each queue has its own vector
- * @status_reset: the driver reset the device and set no status since; the
- *	status reads 0 then whatever the back-end left in the header
+ * @status: the status the driver set last; it reads back as such, with
+ *	FEATURES_OK only while the back-end's status has it too, whatever
+ *	else the back-end left in the header
  * @chunk_shift: log2 of the allocator's chunk size
  * @nchunks: chunks in the read/write section
+ * @max_chunks: largest block the allocator can hand out next to the header
  * @bitmap: allocated chunks
  * @orig: per chunk, the kernel address a bounced chunk copies back to
- * @alloc_lock: protects @bitmap and @orig; taken from any context by the
- *	DMA operations
+ * @maps: per chunk, the streaming mapping that starts there, if any
+ * @dma_vqs: @vqs as seen by the DMA operations, @ndma_vqs entries
+ * @ndma_vqs: number of entries in @dma_vqs
+ * @alloc_lock: protects @bitmap, @orig, @maps, @dma_vqs and @ndma_vqs;
+ *	taken from any context by the DMA operations, also inside @vq_lock
  * @lock: protects @cur, @peer_state, @removing; serialises the state work
  *	and remove, process context only
  * @cfg_lock: serialises write transactions and reads that depend on a
  *	selector, process context only
- * @vq_lock: protects @vqs, @nvqs and @irq_vdev against the interrupt
- *	handlers; taken with interrupts disabled
+ * @vq_lock: protects @vqs, @nvqs, @vqs_broken and @irq_vdev against the
+ *	interrupt handlers; taken with interrupts disabled
  * @cur: the registered virtio device, NULL while the back-end is not READY
  * @irq_vdev: @cur as seen by the interrupt handlers
  * @vqs: the virtqueues of @cur, @nvqs entries
  * @nvqs: number of entries in @vqs
+ * @vqs_broken: queues of @vqs found broken and counted, @nvqs bits
  * @peer_state: back-end state the state work acted on last
  * @removing: remove() has started, do not register again
  * @state_work: follows the back-end's state
+ * @stats: what the back-end did wrong, and registrations (enum vi_stat)
  */
 struct vi_dev {
 	struct pci_dev *pdev;
@@ -176,12 +207,16 @@ struct vi_dev {
 	unsigned int nvectors;
 	struct vi_vector *vectors;
 	bool per_queue_vectors;
-	bool status_reset;
+	u8 status;
 
 	unsigned int chunk_shift;
 	unsigned long nchunks;
+	unsigned long max_chunks;
 	unsigned long *bitmap;
 	void **orig;
+	struct vi_mapping *maps;
+	struct virtqueue **dma_vqs;
+	unsigned int ndma_vqs;
 	spinlock_t alloc_lock;		/* see above */
 
 	struct mutex lock;		/* see above */
@@ -191,9 +226,11 @@ struct vi_dev {
 	struct vi_vdev *irq_vdev;
 	struct virtqueue **vqs;
 	unsigned int nvqs;
+	unsigned long *vqs_broken;
 	u32 peer_state;
 	bool removing;
 	struct work_struct state_work;
+	atomic_long_t stats[VI_NR_STATS];
 };
 
 static struct vi_dev *vi_from_vdev(struct virtio_device *vdev)
@@ -219,15 +256,47 @@ static void vi_doorbell(struct vi_dev *vi, u32 vector)
 
 /* ---- allocator and DMA operations over the read/write section ---- */
 
+/* log2 of the chunk size: section / 4096, clamped to [cache line, page] */
+static unsigned int vi_chunk_shift(u64 section_size)
+{
+	unsigned long chunk;
+
+	chunk = roundup_pow_of_two(max_t(u64, section_size >> 12, 1));
+	chunk = clamp_t(unsigned long, chunk, SMP_CACHE_BYTES, PAGE_SIZE);
+	return ilog2(chunk);
+}
+
+/*
+ * Chunks of the largest power-of-two block, aligned to its size like the
+ * blocks bitmap_find_free_region() hands out, that fits in @nchunks chunks
+ * after the @reserved first ones; 0 if none does.
+ */
+static unsigned long vi_largest_block(unsigned long nchunks,
+				      unsigned long reserved)
+{
+	unsigned long block;
+
+	if (reserved >= nchunks)
+		return 0;
+	for (block = rounddown_pow_of_two(nchunks); block; block /= 2)
+		if (ALIGN(reserved, block) + block <= nchunks)
+			return block;
+	return 0;
+}
+
 static void vi_alloc_reset(struct vi_dev *vi, u32 reserved)
 {
 	unsigned long flags, hdr_chunks;
 
 	hdr_chunks = DIV_ROUND_UP((unsigned long)reserved,
 				  1UL << vi->chunk_shift);
+	vi->max_chunks = vi_largest_block(vi->nchunks, hdr_chunks);
 	spin_lock_irqsave(&vi->alloc_lock, flags);
 	bitmap_zero(vi->bitmap, vi->nchunks);
 	bitmap_set(vi->bitmap, 0, hdr_chunks);
+	/* mappings a broken ring never unmapped: their buffers are gone */
+	memset(vi->orig, 0, vi->nchunks * sizeof(*vi->orig));
+	memset(vi->maps, 0, vi->nchunks * sizeof(*vi->maps));
 	spin_unlock_irqrestore(&vi->alloc_lock, flags);
 }
 
@@ -270,21 +339,43 @@ static bool vi_range_ok(struct vi_dev *vi, dma_addr_t addr, size_t size)
 	       size <= vi->section_size - addr && addr >= chunk;
 }
 
+/*
+ * Frees what vi_alloc() returned for @size bytes at @addr. A range that
+ * cannot be such a block, or a block with a chunk already free (a double
+ * free), is refused.
+ */
 static void vi_free(struct vi_dev *vi, dma_addr_t addr, size_t size)
 {
-	unsigned long flags;
+	unsigned long flags, first, n;
+	bool held;
 	int order;
 
 	order = vi_chunk_order(vi, size);
-	if (order < 0 || !vi_range_ok(vi, addr, size)) {
-		dev_err_ratelimited(&vi->pdev->dev,
-				    "freeing bad range 0x%llx+0x%zx\n",
-				    (u64)addr, size);
-		return;
-	}
+	if (order < 0 || !vi_range_ok(vi, addr, size))
+		goto bad_range;
+	first = addr >> vi->chunk_shift;
+	n = 1UL << order;
+	if ((first << vi->chunk_shift) != addr || first & (n - 1) ||
+	    n > vi->nchunks - first)
+		goto bad_range;
+
 	spin_lock_irqsave(&vi->alloc_lock, flags);
-	bitmap_release_region(vi->bitmap, addr >> vi->chunk_shift, order);
+	held = find_next_zero_bit(vi->bitmap, first + n, first) >= first + n;
+	if (held)
+		bitmap_release_region(vi->bitmap, first, order);
 	spin_unlock_irqrestore(&vi->alloc_lock, flags);
+	if (!held) {
+		atomic_long_inc(&vi->stats[VI_STAT_BAD_DMA]);
+		dev_err_ratelimited(&vi->pdev->dev,
+				    "freeing free range 0x%llx+0x%zx\n",
+				    (u64)addr, size);
+	}
+	return;
+
+bad_range:
+	atomic_long_inc(&vi->stats[VI_STAT_BAD_DMA]);
+	dev_err_ratelimited(&vi->pdev->dev, "freeing bad range 0x%llx+0x%zx\n",
+			    (u64)addr, size);
 }
 
 static struct vi_dev *vi_from_dev(struct device *dev)
@@ -350,9 +441,45 @@ static dma_addr_t vi_dma_map_page(struct device *dev, struct page *page,
 	n = DIV_ROUND_UP(size, 1UL << vi->chunk_shift);
 	for (i = 0; i < n; i++)
 		vi->orig[first + i] = buf + (i << vi->chunk_shift);
+	/* the chunks are ours alone until we return their address */
+	vi->maps[first].size = size;
+	vi->maps[first].dir = dir;
 	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
 		vi_bounce(vi, off, size, true);
 	return off;
+}
+
+/*
+ * virtio_ring unmaps a descriptor chain while it follows VRING_DESC_F_NEXT
+ * in the shared descriptor table (detach_buf_split()), which the back-end
+ * can set on every entry: the walk then runs past the chain, over free and
+ * in-flight descriptors, unmapping their stale or live mappings, in a loop
+ * that ends only at a descriptor without NEXT. vi_dma_unmap_page() refuses
+ * what is not a mapping and calls this: clear NEXT in every descriptor of
+ * the split rings so that the walk ends, and break the queues, whose state
+ * is lost. Called with alloc_lock held, from any context.
+ */
+static void vi_stop_ring_walk(struct vi_dev *vi)
+{
+	unsigned int i, j;
+
+	lockdep_assert_held(&vi->alloc_lock);
+	for (i = 0; i < vi->ndma_vqs; i++) {
+		struct virtqueue *vq = READ_ONCE(vi->dma_vqs[i]);
+		const struct vring *vr;
+		__virtio16 next, flags;
+
+		if (!vq || virtio_has_feature(vq->vdev, VIRTIO_F_RING_PACKED))
+			continue;
+		vr = virtqueue_get_vring(vq);
+		next = cpu_to_virtio16(vq->vdev, VRING_DESC_F_NEXT);
+		for (j = 0; j < vr->num; j++) {
+			flags = READ_ONCE(vr->desc[j].flags);
+			if (flags & next)
+				WRITE_ONCE(vr->desc[j].flags, flags & ~next);
+		}
+		__virtqueue_break(vq);
+	}
 }
 
 static void vi_dma_unmap_page(struct device *dev, dma_addr_t addr,
@@ -360,16 +487,39 @@ static void vi_dma_unmap_page(struct device *dev, dma_addr_t addr,
 			      unsigned long attrs)
 {
 	struct vi_dev *vi = vi_from_dev(dev);
-	unsigned long i, first, n;
+	unsigned long i, first, n, flags;
+	struct vi_mapping map = { };
 
-	if (!vi_range_ok(vi, addr, size)) {
+	first = addr >> vi->chunk_shift;
+	if (!vi_range_ok(vi, addr, size) || first << vi->chunk_shift != addr) {
+		atomic_long_inc(&vi->stats[VI_STAT_BAD_DMA]);
 		dev_err_ratelimited(dev, "unmapping bad range 0x%llx+0x%zx\n",
 				    (u64)addr, size);
 		return;
 	}
-	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
+	/*
+	 * Only a live mapping of exactly this size: virtio_ring may hand us
+	 * stale ones (see vi_stop_ring_walk()). Taking it off @maps makes
+	 * it ours; its chunks stay allocated until vi_free().
+	 */
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	if (vi->maps[first].size == size) {
+		map = vi->maps[first];
+		vi->maps[first].size = 0;
+	} else {
+		vi_stop_ring_walk(vi);
+	}
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
+	if (!map.size) {
+		atomic_long_inc(&vi->stats[VI_STAT_BAD_DMA]);
+		dev_err_ratelimited(dev,
+				    "unmapping 0x%llx+0x%zx, not a mapping: ring walk past a chain, queues broken\n",
+				    (u64)addr, size);
+		return;
+	}
+	/* the direction it was mapped with, not the caller's */
+	if (map.dir == DMA_FROM_DEVICE || map.dir == DMA_BIDIRECTIONAL)
 		vi_bounce(vi, addr, size, false);
-	first = addr >> vi->chunk_shift;
 	n = DIV_ROUND_UP(size, 1UL << vi->chunk_shift);
 	for (i = 0; i < n; i++)
 		vi->orig[first + i] = NULL;
@@ -432,7 +582,7 @@ static size_t vi_dma_max_mapping_size(struct device *dev)
 	struct vi_dev *vi = vi_from_dev(dev);
 
 	/* the largest power-of-two block that fits next to the header */
-	return (size_t)vi->nchunks << (vi->chunk_shift - 1);
+	return (size_t)vi->max_chunks << vi->chunk_shift;
 }
 
 static const struct dma_map_ops vi_dma_ops = {
@@ -465,6 +615,7 @@ static int vi_wait_idle(struct vi_dev *vi)
 		if (!READ_ONCE(vi->hdr->write_transaction))
 			break;
 		if (time_after(jiffies, timeout)) {
+			atomic_long_inc(&vi->stats[VI_STAT_WRITE_TIMEOUTS]);
 			dev_err_ratelimited(&vi->pdev->dev,
 					    "back-end did not apply a write within %u ms\n",
 					    VI_WRITE_TIMEOUT_MS);
@@ -540,13 +691,20 @@ static u64 vi_read_device_features(struct vi_dev *vi)
 
 /* ---- virtio config operations ---- */
 
+/* Is [@offset, @offset + @len) inside a device config of @cfg_size bytes? */
+static bool vi_cfg_range_ok(u32 cfg_size, unsigned int offset,
+			    unsigned int len)
+{
+	return offset <= cfg_size && len <= cfg_size - offset;
+}
+
 static void vi_get(struct virtio_device *vdev, unsigned int offset,
 		   void *buf, unsigned int len)
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
 	const u8 *src = vi->hdr->config + offset;
 
-	if (offset > vi->cfg_size || len > vi->cfg_size - offset) {
+	if (!vi_cfg_range_ok(vi->cfg_size, offset, len)) {
 		dev_err_ratelimited(&vdev->dev,
 				    "config read 0x%x+%u beyond %u bytes\n",
 				    offset, len, vi->cfg_size);
@@ -574,7 +732,7 @@ static void vi_set(struct virtio_device *vdev, unsigned int offset,
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
 
-	if (offset > vi->cfg_size || len > vi->cfg_size - offset || !len) {
+	if (!vi_cfg_range_ok(vi->cfg_size, offset, len) || !len) {
 		dev_err_ratelimited(&vdev->dev,
 				    "config write 0x%x+%u beyond %u bytes\n",
 				    offset, len, vi->cfg_size);
@@ -595,14 +753,21 @@ static u32 vi_generation(struct virtio_device *vdev)
 	return le32_to_cpu(READ_ONCE(vi->hdr->config_generation));
 }
 
+/*
+ * What the driver set, so that a dead or hostile back-end can neither undo
+ * a reset nor set bits the virtio core checks (DRIVER_OK before
+ * virtio_device_ready()); the back-end can only refuse FEATURES_OK.
+ */
 static u8 vi_get_status(struct virtio_device *vdev)
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
+	u8 status = READ_ONCE(vi->status);
+	u32 dev_status;
 
-	/* a dead or hostile back-end cannot undo a reset */
-	if (READ_ONCE(vi->status_reset))
-		return 0;
-	return le32_to_cpu(READ_ONCE(vi->hdr->device_status)) & 0xff;
+	dev_status = le32_to_cpu(READ_ONCE(vi->hdr->device_status));
+	if (!(dev_status & VIRTIO_CONFIG_S_FEATURES_OK))
+		status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+	return status;
 }
 
 static void vi_set_status(struct virtio_device *vdev, u8 status)
@@ -610,7 +775,7 @@ static void vi_set_status(struct virtio_device *vdev, u8 status)
 	struct vi_dev *vi = vi_from_vdev(vdev);
 
 	mutex_lock(&vi->cfg_lock);
-	WRITE_ONCE(vi->status_reset, !status);
+	WRITE_ONCE(vi->status, status);
 	vi_write32(vi, VI_OFF(device_status), status);
 	mutex_unlock(&vi->cfg_lock);
 }
@@ -618,6 +783,13 @@ static void vi_set_status(struct virtio_device *vdev, u8 status)
 static void vi_reset(struct virtio_device *vdev)
 {
 	vi_set_status(vdev, 0);
+}
+
+/* The section offsets used as DMA addresses need ACCESS_PLATFORM */
+static bool vi_features_ok(u64 features)
+{
+	return (features & BIT_ULL(VIRTIO_F_VERSION_1)) &&
+	       (features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM));
 }
 
 static u64 vi_get_features(struct virtio_device *vdev)
@@ -633,8 +805,7 @@ static int vi_finalize_features(struct virtio_device *vdev)
 
 	vring_transport_features(vdev);
 	features = vdev->features;
-	if (!(features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
-	    !(features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
+	if (!vi_features_ok(features)) {
 		dev_err(&vdev->dev,
 			"features 0x%llx lack VERSION_1 or ACCESS_PLATFORM\n",
 			features);
@@ -671,16 +842,22 @@ static bool vi_notify(struct virtqueue *vq)
 static void vi_del_vqs(struct virtio_device *vdev)
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
+	unsigned long flags, *broken;
 	struct virtqueue **vqs;
-	unsigned long flags;
 	unsigned int i, n;
 
 	spin_lock_irqsave(&vi->vq_lock, flags);
 	vqs = vi->vqs;
 	n = vi->nvqs;
+	broken = vi->vqs_broken;
 	vi->vqs = NULL;
 	vi->nvqs = 0;
+	vi->vqs_broken = NULL;
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	vi->dma_vqs = NULL;
+	vi->ndma_vqs = 0;
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
 
 	for (i = 0; i < n; i++) {
 		if (!vqs[i])
@@ -692,6 +869,37 @@ static void vi_del_vqs(struct virtio_device *vdev)
 		vring_del_virtqueue(vqs[i]);
 	}
 	kfree(vqs);
+	bitmap_free(broken);
+}
+
+/*
+ * Checks what the back-end says about queue @index: @num entries, kicked
+ * through @dev_vector of the @nvectors the link has, @enabled already.
+ */
+static int vi_check_queue(struct device *dev, unsigned int index, u16 num,
+			  u16 dev_vector, unsigned int nvectors, bool enabled)
+{
+	if (!num) {
+		dev_err(dev, "queue %u does not exist\n", index);
+		return -ENOENT;
+	}
+	if (num & (num - 1) || num > 32768) {
+		dev_err(dev,
+			"queue %u size %u, expected a power of 2 up to 32768\n",
+			index, num);
+		return -EINVAL;
+	}
+	if (dev_vector >= nvectors) {
+		dev_err(dev,
+			"queue %u device vector %u, the link has %u vector(s)\n",
+			index, dev_vector, nvectors);
+		return -EINVAL;
+	}
+	if (enabled) {
+		dev_err(dev, "queue %u already enabled\n", index);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /* Programs queue @index; called with cfg_lock held */
@@ -710,25 +918,11 @@ static struct virtqueue *vi_setup_vq(struct vi_dev *vi,
 		return ERR_PTR(ret);
 	num = le16_to_cpu(READ_ONCE(vi->hdr->queue_size));
 	dev_vector = le16_to_cpu(READ_ONCE(vi->hdr->queue_device_vector));
-	if (!num) {
-		dev_err(&vdev->dev, "queue %u does not exist\n", index);
-		return ERR_PTR(-ENOENT);
-	}
-	if (num & (num - 1) || num > 32768) {
-		dev_err(&vdev->dev,
-			"queue %u size %u, expected a power of 2 up to 32768\n",
-			index, num);
-		return ERR_PTR(-EINVAL);
-	}
-	if (dev_vector >= vi->nvectors) {
-		dev_err(&vdev->dev,
-			"queue %u device vector %u, the link has %u vector(s)\n",
-			index, dev_vector, vi->nvectors);
-		return ERR_PTR(-EINVAL);
-	}
-	if (READ_ONCE(vi->hdr->queue_enable)) {
-		dev_err(&vdev->dev, "queue %u already enabled\n", index);
-		return ERR_PTR(-EBUSY);
+	ret = vi_check_queue(&vdev->dev, index, num, dev_vector, vi->nvectors,
+			     READ_ONCE(vi->hdr->queue_enable));
+	if (ret) {
+		atomic_long_inc(&vi->stats[VI_STAT_BAD_QUEUES]);
+		return ERR_PTR(ret);
 	}
 
 	vq = vring_create_virtqueue(index, num, SMP_CACHE_BYTES, vdev, true,
@@ -782,20 +976,29 @@ static int vi_find_vqs_info(struct virtio_device *vdev, unsigned int nvqs,
 			    struct virtqueue *vqs[], struct vi_vq_info *info)
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
+	unsigned long flags, *broken;
 	struct virtqueue **all;
-	unsigned long flags;
 	unsigned int i, index = 0;
 	int ret = 0;
 
 	all = kcalloc(nvqs, sizeof(*all), GFP_KERNEL);
-	if (!all)
+	broken = bitmap_zalloc(nvqs, GFP_KERNEL);
+	if (!all || !broken) {
+		kfree(all);
+		bitmap_free(broken);
 		return -ENOMEM;
+	}
 
 	vi->per_queue_vectors = vi->nvectors > nvqs;
 	spin_lock_irqsave(&vi->vq_lock, flags);
 	vi->vqs = all;
 	vi->nvqs = nvqs;
+	vi->vqs_broken = broken;
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	vi->dma_vqs = all;
+	vi->ndma_vqs = nvqs;
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
 
 	for (i = 0; i < nvqs; i++) {
 		struct virtqueue *vq;
@@ -812,8 +1015,9 @@ static int vi_find_vqs_info(struct virtio_device *vdev, unsigned int nvqs,
 			ret = PTR_ERR(vq);
 			break;
 		}
+		/* the DMA operations read it under alloc_lock only */
 		spin_lock_irqsave(&vi->vq_lock, flags);
-		all[i] = vq;
+		WRITE_ONCE(all[i], vq);
 		spin_unlock_irqrestore(&vi->vq_lock, flags);
 		vqs[i] = vq;
 	}
@@ -885,6 +1089,23 @@ static const struct virtio_config_ops vi_config_ops = {
 
 /* ---- interrupts ---- */
 
+/* Counts the queues found broken since the last look; vq_lock held */
+static void vi_count_broken(struct vi_dev *vi)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vi->vq_lock);
+	for (i = 0; i < vi->nvqs; i++) {
+		if (!vi->vqs[i] || !virtqueue_is_broken(vi->vqs[i]) ||
+		    __test_and_set_bit(i, vi->vqs_broken))
+			continue;
+		atomic_long_inc(&vi->stats[VI_STAT_BROKEN_QUEUES]);
+		dev_warn_ratelimited(&vi->pdev->dev,
+				     "queue %u broken by what the back-end wrote\n",
+				     i);
+	}
+}
+
 static irqreturn_t vi_queues_irq(struct vi_dev *vi, int vector)
 {
 	irqreturn_t ret = IRQ_NONE;
@@ -904,6 +1125,7 @@ static irqreturn_t vi_queues_irq(struct vi_dev *vi, int vector)
 		if (vring_interrupt(0, vi->vqs[i]) == IRQ_HANDLED)
 			ret = IRQ_HANDLED;
 	}
+	vi_count_broken(vi);
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
 	return ret;
 }
@@ -911,6 +1133,7 @@ static irqreturn_t vi_queues_irq(struct vi_dev *vi, int vector)
 static irqreturn_t vi_config_irq(struct vi_dev *vi)
 {
 	unsigned long flags;
+	u32 status;
 
 	if (vi_peer_state(vi) != READ_ONCE(vi->peer_state))
 		schedule_work(&vi->state_work);
@@ -920,6 +1143,13 @@ static irqreturn_t vi_config_irq(struct vi_dev *vi)
 	WRITE_ONCE(vi->hdr->config_event, 0);
 	/* the clear before reading the config; pairs with the back-end */
 	virt_mb();
+	status = le32_to_cpu(READ_ONCE(vi->hdr->device_status));
+	if (status & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		atomic_long_inc(&vi->stats[VI_STAT_NEEDS_RESET]);
+		dev_warn_ratelimited(&vi->pdev->dev,
+				     "back-end status 0x%x: needs a reset\n",
+				     status);
+	}
 	spin_lock_irqsave(&vi->vq_lock, flags);
 	if (vi->irq_vdev)
 		virtio_config_changed(&vi->irq_vdev->vdev);
@@ -958,6 +1188,9 @@ static void vi_unregister(struct vi_dev *vi)
 
 	if (!cur)
 		return;
+	spin_lock_irqsave(&vi->vq_lock, flags);
+	vi_count_broken(vi);
+	spin_unlock_irqrestore(&vi->vq_lock, flags);
 	/* a dead back-end completes nothing: fail outstanding requests */
 	if (vi_peer_state(vi) != VI_STATE_READY)
 		virtio_break_device(&cur->vdev);
@@ -967,6 +1200,25 @@ static void vi_unregister(struct vi_dev *vi)
 	unregister_virtio_device(&cur->vdev);
 	vi->cur = NULL;
 	dev_info(&vi->pdev->dev, "virtio device removed\n");
+}
+
+/* Checks the back-end's header @revision and @size (header and config) */
+static int vi_check_header(struct vi_dev *vi, u32 revision, u32 size)
+{
+	struct device *dev = &vi->pdev->dev;
+
+	if (revision != VI_REVISION) {
+		dev_err(dev, "back-end header revision %u, expected %u\n",
+			revision, VI_REVISION);
+		return -EINVAL;
+	}
+	if (size < VI_HDR_SIZE || size > vi->section_size / 2) {
+		dev_err(dev,
+			"back-end header size 0x%x, expected 0x%zx to 0x%llx\n",
+			size, VI_HDR_SIZE, vi->section_size / 2);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Validates the back-end's header and registers the virtio device */
@@ -980,23 +1232,16 @@ static void vi_register(struct vi_dev *vi)
 
 	revision = le32_to_cpu(READ_ONCE(vi->hdr->revision));
 	size = le32_to_cpu(READ_ONCE(vi->hdr->size));
-	if (revision != VI_REVISION) {
-		dev_err(dev, "back-end header revision %u, expected %u\n",
-			revision, VI_REVISION);
-		return;
-	}
-	if (size < VI_HDR_SIZE || size > vi->section_size / 2) {
-		dev_err(dev,
-			"back-end header size 0x%x, expected 0x%zx to 0x%llx\n",
-			size, VI_HDR_SIZE, vi->section_size / 2);
+	if (vi_check_header(vi, revision, size)) {
+		atomic_long_inc(&vi->stats[VI_STAT_BAD_HEADERS]);
 		return;
 	}
 	vi->cfg_size = size - VI_HDR_SIZE;
 	vi_alloc_reset(vi, size);
 
 	features = vi_read_device_features(vi);
-	if (!(features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
-	    !(features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))) {
+	if (!vi_features_ok(features)) {
+		atomic_long_inc(&vi->stats[VI_STAT_BAD_HEADERS]);
 		dev_err(dev,
 			"back-end features 0x%llx, VERSION_1 and ACCESS_PLATFORM are required\n",
 			features);
@@ -1020,6 +1265,7 @@ static void vi_register(struct vi_dev *vi)
 		return;
 	}
 	vi->cur = cur;
+	atomic_long_inc(&vi->stats[VI_STAT_REGISTRATIONS]);
 	spin_lock_irq(&vi->vq_lock);
 	vi->irq_vdev = cur;
 	spin_unlock_irq(&vi->vq_lock);
@@ -1086,7 +1332,6 @@ static int vi_map(struct vi_dev *vi)
 {
 	const struct ivshmem_geometry *geo = &vi->geo;
 	struct device *dev = &vi->pdev->dev;
-	unsigned long chunk;
 	void *p;
 
 	if (!devm_request_mem_region(dev, geo->base, geo->region_size,
@@ -1105,15 +1350,14 @@ static int vi_map(struct vi_dev *vi)
 		return PTR_ERR(p);
 	vi->hdr = p;
 
-	/* section / 4096, clamped to [cache line, page], a power of 2 */
-	chunk = roundup_pow_of_two(max_t(u64, vi->section_size >> 12, 1));
-	chunk = clamp_t(unsigned long, chunk, SMP_CACHE_BYTES, PAGE_SIZE);
-	vi->chunk_shift = ilog2(chunk);
+	vi->chunk_shift = vi_chunk_shift(vi->section_size);
 	vi->nchunks = vi->section_size >> vi->chunk_shift;
 	vi->bitmap = devm_bitmap_zalloc(dev, vi->nchunks, GFP_KERNEL);
 	vi->orig = devm_kcalloc(dev, vi->nchunks, sizeof(*vi->orig),
 				GFP_KERNEL);
-	if (!vi->bitmap || !vi->orig)
+	vi->maps = devm_kcalloc(dev, vi->nchunks, sizeof(*vi->maps),
+				GFP_KERNEL);
+	if (!vi->bitmap || !vi->orig || !vi->maps)
 		return -ENOMEM;
 	return 0;
 }
@@ -1260,6 +1504,63 @@ static void vi_remove(struct pci_dev *pdev)
 	set_dma_ops(&pdev->dev, NULL);
 }
 
+/* ---- counters in sysfs: <pci device>/virtio_ivshmem/<name> ---- */
+
+static ssize_t vi_stat_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct dev_ext_attribute *ea = container_of(attr, typeof(*ea), attr);
+	struct vi_dev *vi = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&vi->stats[(uintptr_t)ea->var]));
+}
+
+static struct dev_ext_attribute vi_stat_attrs[VI_NR_STATS] = {
+	[VI_STAT_REGISTRATIONS] = {
+		__ATTR(registrations, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_REGISTRATIONS },
+	[VI_STAT_BAD_HEADERS] = {
+		__ATTR(bad_headers, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_BAD_HEADERS },
+	[VI_STAT_BAD_QUEUES] = {
+		__ATTR(bad_queues, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_BAD_QUEUES },
+	[VI_STAT_WRITE_TIMEOUTS] = {
+		__ATTR(write_timeouts, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_WRITE_TIMEOUTS },
+	[VI_STAT_BROKEN_QUEUES] = {
+		__ATTR(broken_queues, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_BROKEN_QUEUES },
+	[VI_STAT_BAD_DMA] = {
+		__ATTR(bad_dma, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_BAD_DMA },
+	[VI_STAT_NEEDS_RESET] = {
+		__ATTR(needs_reset, 0444, vi_stat_show, NULL),
+		(void *)VI_STAT_NEEDS_RESET },
+};
+
+static struct attribute *vi_stats_attrs[] = {
+	&vi_stat_attrs[VI_STAT_REGISTRATIONS].attr.attr,
+	&vi_stat_attrs[VI_STAT_BAD_HEADERS].attr.attr,
+	&vi_stat_attrs[VI_STAT_BAD_QUEUES].attr.attr,
+	&vi_stat_attrs[VI_STAT_WRITE_TIMEOUTS].attr.attr,
+	&vi_stat_attrs[VI_STAT_BROKEN_QUEUES].attr.attr,
+	&vi_stat_attrs[VI_STAT_BAD_DMA].attr.attr,
+	&vi_stat_attrs[VI_STAT_NEEDS_RESET].attr.attr,
+	NULL
+};
+
+static const struct attribute_group vi_stats_group = {
+	.name = VI_DRV_NAME,
+	.attrs = vi_stats_attrs,
+};
+
+static const struct attribute_group *vi_groups[] = {
+	&vi_stats_group,
+	NULL
+};
+
 static const struct pci_device_id vi_ids[] = {
 	{
 		PCI_DEVICE(PCI_VENDOR_ID_SIEMENS, PCI_DEVICE_ID_IVSHMEM),
@@ -1280,8 +1581,13 @@ static struct pci_driver vi_driver = {
 	.id_table = vi_ids,
 	.probe = vi_probe,
 	.remove = vi_remove,
+	.dev_groups = vi_groups,
 };
 module_pci_driver(vi_driver);
 
 MODULE_DESCRIPTION("Virtio transport over IVSHMEM v2 inter-VM shared memory");
 MODULE_LICENSE("GPL");
+
+#if IS_ENABLED(CONFIG_VIRTIO_IVSHMEM_KUNIT_TEST)
+#include "virtio_ivshmem-kunit.c"
+#endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -164,6 +165,7 @@ static void enable_queue(struct vbe *b, struct vbe_queue *q)
 	q->enabled = true;
 	q->last_avail = 0;
 	q->used_idx = 0;
+	q->used_published = 0;
 	q->notify = false;
 }
 
@@ -182,6 +184,12 @@ static void apply_write(struct vbe *b, uint32_t off)
 			 fsel == 1 ? (uint32_t)(all >> 32) : 0);
 		break;
 	case VBE_H_DRIVER_FEATURES:
+		/* accepted features are fixed until the next reset */
+		if (b->status & VBE_S_FEATURES_OK) {
+			vbe_reject(b, "driver features after FEATURES_OK",
+				   vbe_rd32(b, VBE_H_DRIVER_FEATURES));
+			break;
+		}
 		fsel = vbe_rd32(b, VBE_H_DRIVER_FEATURES_SEL);
 		if (fsel < 2)
 			b->driver_features[fsel] =
@@ -342,17 +350,32 @@ int vbe_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
 	}
 }
 
-void vbe_push(struct vbe *b, struct vbe_queue *q, uint16_t head,
-	      uint32_t len)
+void vbe_add_used(struct vbe *b, struct vbe_queue *q, uint16_t head,
+		  uint32_t len)
 {
 	uint64_t e = q->used + 4 + 8ULL * (q->used_idx & (q->size - 1));
 
 	vbe_wr32(b, e, head);
 	vbe_wr32(b, e + 4, len);
-	/* the element before the index; pairs with the front-end's rmb */
+	q->used_idx++;
+}
+
+void vbe_publish_used(struct vbe *b, struct vbe_queue *q)
+{
+	if (q->used_idx == q->used_published)
+		return;
+	/* the elements before the index; pairs with the front-end's rmb */
 	shm_wmb();
-	vbe_wr16(b, q->used + 2, ++q->used_idx);
+	vbe_wr16(b, q->used + 2, q->used_idx);
+	q->used_published = q->used_idx;
 	q->notify = true;
+}
+
+void vbe_push(struct vbe *b, struct vbe_queue *q, uint16_t head,
+	      uint32_t len)
+{
+	vbe_add_used(b, q, head, len);
+	vbe_publish_used(b, q);
 }
 
 void vbe_notify(struct vbe *b, struct vbe_queue *q)
@@ -544,6 +567,38 @@ close:
 	return -1;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * After a stop request: serve until the queues were idle for
+ * VBE_DRAIN_IDLE_MS (at most vdev->drain_ms) while the front-end is READY,
+ * so that it gets every request it submitted back before we leave READY.
+ */
+static void vbe_drain(struct vbe *b)
+{
+	uint64_t start = now_ms(), idle = start;
+
+	while (b->vdev->drain_ms && now_ms() - start < b->vdev->drain_ms &&
+	       now_ms() - idle < VBE_DRAIN_IDLE_MS) {
+		ivshmem_irq_control(&b->dev, 1);
+		if (!peer_is(b, VBE_STATE_READY) ||
+		    !(b->status & VBE_S_DRIVER_OK) ||
+		    (b->status & VBE_S_NEEDS_RESET))
+			return;
+		vbe_serve_write(b);
+		if (b->vdev->serve(b))
+			idle = now_ms();
+		else
+			wait_event(b, false, 10);
+	}
+}
+
 int vbe_run(struct vbe *b)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -555,6 +610,7 @@ int vbe_run(struct vbe *b)
 	while (!vbe_stopping())
 		vbe_session(b);
 
+	vbe_drain(b);
 	ivshmem_set_state(&b->dev, VBE_STATE_RESET);
 	ivshmem_close(&b->dev);
 	if (b->bad_requests)

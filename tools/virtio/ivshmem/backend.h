@@ -65,7 +65,8 @@ struct vbe_queue {
 	bool enabled;
 	uint64_t desc, avail, used;	/* section offsets, validated */
 	uint16_t last_avail;	/* next avail entry to consume */
-	uint16_t used_idx;	/* our copy of used->idx */
+	uint16_t used_idx;	/* next used entry to fill */
+	uint16_t used_published;	/* used->idx as last published */
 	bool notify;		/* used entries added since the last notify */
 };
 
@@ -95,7 +96,18 @@ struct vbe_device {
 	bool (*serve)(struct vbe *b);
 	/* an fd to wait on besides interrupts while it returns true */
 	bool (*want_fd)(struct vbe *b);
+	/*
+	 * On SIGTERM/SIGINT, keep serving up to this long, until the queues
+	 * were idle for VBE_DRAIN_IDLE_MS, before leaving READY, so that
+	 * what the front-end submitted does not stay in flight (a front-end
+	 * that submits right after the idle time still loses its request:
+	 * only the front-end could close that window). 0: leave at once.
+	 */
+	unsigned int drain_ms;
 };
+
+/* long enough for a front-end guest that the host did not schedule */
+#define VBE_DRAIN_IDLE_MS	1000
 
 struct vbe {
 	const struct vbe_device *vdev;
@@ -180,6 +192,14 @@ int vbe_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
 /* Returns chain @head with @len bytes written; notify with vbe_notify() */
 void vbe_push(struct vbe *b, struct vbe_queue *q, uint16_t head,
 	      uint32_t len);
+/*
+ * vbe_push() in two steps, for chains that the front-end must see together
+ * (a frame over several receive buffers): vbe_add_used() fills a used entry
+ * without publishing it, vbe_publish_used() publishes all of them at once.
+ */
+void vbe_add_used(struct vbe *b, struct vbe_queue *q, uint16_t head,
+		  uint32_t len);
+void vbe_publish_used(struct vbe *b, struct vbe_queue *q);
 /* Interrupts the front-end for @q if used entries were added */
 void vbe_notify(struct vbe *b, struct vbe_queue *q);
 void vbe_needs_reset(struct vbe *b, const char *why);

@@ -3,7 +3,9 @@
  * virtio-ivshmem-console: virtio console back-end for virtio over IVSHMEM
  * (protocol C003h) on a uio_ivshmem device. Bytes read from the input (stdin
  * or -i FILE) go to the front-end's receive queue, bytes the front-end
- * transmits go to the output (stdout or -o FILE).
+ * transmits go to the output (stdout or -o FILE). With -p, a new pseudo
+ * terminal is both: its name goes to stdout, and a terminal program (or
+ * anything else) can open it, close it and open it again at any time.
  *
  * The front-end is not trusted: every offset, length, index and descriptor
  * chain it writes into the shared memory is read once and checked; a bad
@@ -12,12 +14,14 @@
  * removes and re-creates its virtio device. See
  * Documentation/virtio/ivshmem.rst.
  */
+#define _GNU_SOURCE	/* posix_openpt(), ptsname() */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -31,6 +35,9 @@
 struct console {
 	int in_fd, out_fd;
 	bool in_eof;
+	bool pty;		/* in_fd == out_fd, a pty master */
+	int pty_slave;		/* held open: no hangup when users close it */
+	unsigned long dropped;	/* output bytes nobody read (pty full) */
 	uint8_t inbuf[65536];
 	size_t in_len, in_pos;
 };
@@ -44,11 +51,59 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 
 		if (r < 0 && errno == EINTR)
 			continue;
+		/*
+		 * A pty nobody reads fills up: drop, like a serial line,
+		 * rather than hold the front-end's buffer (its console
+		 * waits for it with interrupts off).
+		 */
+		if (r < 0 && errno == EAGAIN && con.pty) {
+			con.dropped += len;
+			return 0;
+		}
 		if (r <= 0)
 			return -1;
 		p += r;
 		len -= r;
 	}
+	return 0;
+}
+
+/*
+ * A new pty as input and output, raw, its name on stdout. We keep the
+ * slave open ourselves: its users may come and go, the master never sees a
+ * hangup, and what the front-end writes meanwhile waits in the pty.
+ */
+static int open_pty(void)
+{
+	struct termios t;
+	const char *name;
+	int fd;
+
+	fd = posix_openpt(O_RDWR | O_NOCTTY);
+	if (fd < 0 || grantpt(fd) || unlockpt(fd)) {
+		perror("virtio-ivshmem-console: pty");
+		return -1;
+	}
+	name = ptsname(fd);
+	if (!name) {
+		perror("virtio-ivshmem-console: ptsname");
+		return -1;
+	}
+	con.pty_slave = open(name, O_RDWR | O_NOCTTY);
+	if (con.pty_slave < 0 || tcgetattr(con.pty_slave, &t)) {
+		perror(name);
+		return -1;
+	}
+	cfmakeraw(&t);
+	if (tcsetattr(con.pty_slave, TCSANOW, &t)) {
+		perror(name);
+		return -1;
+	}
+	con.pty = true;
+	con.in_fd = fd;
+	con.out_fd = fd;
+	printf("%s\n", name);
+	fflush(stdout);
 	return 0;
 }
 
@@ -197,11 +252,15 @@ static const struct vbe_device console_device = {
 static void print_usage(void)
 {
 	fprintf(stderr,
-		"usage: virtio-ivshmem-console [-d DEVICE] [-i IN] [-o OUT] [-q SIZE] [-v]\n"
+		"usage: virtio-ivshmem-console [-d DEVICE] [-i IN] [-o OUT | -p] [-q SIZE] [-v]\n"
 		"  -d DEVICE  uio_ivshmem device (uioN, PCI address or protocol=0x...),\n"
 		"             default protocol=0xc003\n"
 		"  -i IN      input sent to the front-end (default stdin)\n"
 		"  -o OUT     where the front-end's output goes (default stdout)\n"
+		"  -p         a new pty (raw) for input and output instead; prints\n"
+		"             its name (/dev/pts/N) on stdout; it may be opened and\n"
+		"             closed any number of times, output nobody reads is\n"
+		"             dropped once the pty is full\n"
 		"  -q SIZE    queue size, a power of 2 up to %u (default 16)\n"
 		"  -v         log to stderr\n", VBE_MAX_QUEUE_SIZE);
 	exit(2);
@@ -212,11 +271,13 @@ int main(int argc, char **argv)
 	static struct vbe be = { .wait_fd = -1 };
 	struct vbe *b = &be;
 	const char *spec = NULL;
-	int opt, fl;
+	bool in_set = false, pty = false;
+	int opt, fl, ret;
 
 	con.in_fd = STDIN_FILENO;
 	con.out_fd = STDOUT_FILENO;
-	while ((opt = getopt(argc, argv, "d:i:o:q:vh")) != -1) {
+	con.pty_slave = -1;
+	while ((opt = getopt(argc, argv, "d:i:o:pq:vh")) != -1) {
 		switch (opt) {
 		case 'd':
 			spec = optarg;
@@ -227,6 +288,7 @@ int main(int argc, char **argv)
 				perror(optarg);
 				return 1;
 			}
+			in_set = true;
 			break;
 		case 'o':
 			con.out_fd = open(optarg, O_WRONLY | O_CREAT | O_TRUNC,
@@ -235,6 +297,10 @@ int main(int argc, char **argv)
 				perror(optarg);
 				return 1;
 			}
+			in_set = true;
+			break;
+		case 'p':
+			pty = true;
 			break;
 		case 'q':
 			if (vbe_parse_qsize(b, optarg))
@@ -248,11 +314,21 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (pty && in_set)
+		print_usage();
 	if (vbe_open(b, &console_device, spec))
 		return 1;
+	if (pty && open_pty())
+		return 1;
+	/* for a pty also the output: full means drop (write_all()) */
 	fl = fcntl(con.in_fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(con.in_fd, F_SETFL, fl | O_NONBLOCK);
 	b->wait_fd = con.in_fd;
-	return vbe_run(b);
+	ret = vbe_run(b);
+	if (con.dropped)
+		fprintf(stderr,
+			"virtio-ivshmem-console: %lu output byte(s) dropped, nobody read the pty\n",
+			con.dropped);
+	return ret;
 }

@@ -7,8 +7,10 @@
 #
 #   virtio_ivshmem_console.sh basic   transfers in both directions
 #   virtio_ivshmem_console.sh full    also kills and restarts the back-end
-#                                     in the middle of a transfer and
-#                                     reloads the front-end module
+#                                     in the middle of a transfer, reloads
+#                                     the front-end module, and runs the
+#                                     back-end on a pty (-p) that is closed
+#                                     and opened again
 #
 # The guests synchronise through the console itself: the front-end sends
 # "GOn" lines, the back-end answers with data. Prints TAP; exit 4 (skip)
@@ -70,7 +72,36 @@ be_stop() {
 	wait "$BE" 2>/dev/null
 }
 
-no_bad_requests() { ! grep -q 'bad request' "$D/be1.log" "$D/be2.log"; }
+no_bad_requests() {
+	! grep -q 'bad request' "$D/be1.log" "$D/be2.log" "$D/be3.log" \
+		2>/dev/null
+}
+
+pty_named() { grep -q '^/dev/pts/' "$D/pty" 2>/dev/null; }
+
+# The back-end on a pty: lines both ways, then the pty is closed, the
+# front-end writes meanwhile, and the reopened pty gets it.
+backend_pty() {
+	virtio-ivshmem-console -p > "$D/pty" 2> "$D/be3.log" &
+	BE=$!
+	check "pty back-end names its pty" wait_for "$T" pty_named ||
+		return 1
+	pty=$(head -n 1 "$D/pty")
+	exec 5<>"$pty"
+	check "pty: the front-end's line arrives" \
+		[ "$(timeout "$T" sed -n '/^PTY1$/{p;q}' <&5)" = PTY1 ]
+	printf 'from-pty\n' >&5
+	# closed while the front-end answers
+	exec 5>&-
+	sleep 2
+	exec 5<>"$pty"
+	check "pty: the line sent while it was closed arrives" \
+		[ "$(timeout "$T" sed -n '/^PTY2$/{p;q}' <&5)" = PTY2 ]
+	printf 'after-reopen\n' >&5
+	timeout "$T" sed -n '/^PTY-DONE$/q' <&5
+	exec 5>&-
+	be_stop
+}
 
 backend() {
 	modprobe uio_ivshmem || return 1
@@ -117,6 +148,7 @@ backend() {
 	echo after-reload > "$D/in2"
 	wait_for "$T" has_line "$D/out2" DONE
 	be_stop
+	backend_pty
 	check "back-end saw no bad requests" no_bad_requests
 }
 
@@ -190,6 +222,18 @@ frontend() {
 	check "transfer after module reload" \
 		[ "$(timeout "$T" head -n 1 <&4 | tr -d '\r')" = after-reload ]
 	printf 'DONE\n' >&4
+	exec 4>&-
+
+	# the back-end comes back on a pty
+	check "device removed when the back-end stops" wait_for "$T" vdev_gone
+	check "console device for the pty back-end" fe_open || return 1
+	printf 'PTY1\n' >&4
+	check "pty: bytes from the pty arrive" \
+		[ "$(timeout "$T" head -n 1 <&4 | tr -d '\r')" = from-pty ]
+	printf 'PTY2\n' >&4
+	check "pty: bytes from the reopened pty arrive" \
+		[ "$(timeout "$T" head -n 1 <&4 | tr -d '\r')" = after-reopen ]
+	printf 'PTY-DONE\n' >&4
 	exec 4>&-
 	check "dmesg: removed and registered again" \
 		[ "$(dmesg | grep -c 'virtio_ivshmem.*virtio device 3 registered')" -ge 3 ]

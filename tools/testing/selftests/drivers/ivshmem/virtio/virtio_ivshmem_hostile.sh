@@ -1,0 +1,262 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtio_ivshmem against a hostile back-end, in two guests of a vmtest link
+# with protocol 8003h: guest 0 runs virtio_ivshmem_hostile on uio_ivshmem,
+# guest 1 the front-end (virtio_ivshmem + virtio_console).
+#
+# The hostile back-end registers as a console, lets bytes flow, corrupts
+# header, rings, state and write transactions, resets, and again, for
+# IVSHMEM_MUTATIONS mutations (default 1500; seed HOSTILE_SEED, default 1;
+# HOSTILE_BURST mutations per session, default 250; HOSTILE_LONG=1 holds
+# one write transaction past the front-end's timeout). The front-end guest
+# reads every console device it gets: waits for "HELLO", answers "GO",
+# reads until the device goes away or "FINAL" arrives; then a PING line
+# must come back. Pass: the back-end saw the console come back after every
+# reset, the echo works, the front-end's counters account for the rejected
+# input, and no kernel report. Prints TAP; exit 4 (skip) without a device.
+
+# Functions run through check and wait_for look unreachable to shellcheck
+# shellcheck disable=SC2317
+
+MUTATIONS=${IVSHMEM_MUTATIONS:-1500}
+SEED=${HOSTILE_SEED:-1}
+BURST=${HOSTILE_BURST:-250}
+D=/tmp/virtio-hostile
+T=60
+[ -n "$KSFT_MACHINE_SLOW" ] && T=240
+n=0
+rc=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+fail() { n=$((n + 1)); echo "not ok $n $*"; rc=1; }
+check() {	# check NAME CMD...
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+
+# wait_for SECS CMD...: poll CMD every 0.2 s
+wait_for() {
+	w=$(($1 * 5))
+	shift
+	while [ "$w" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		w=$((w - 1))
+	done
+	return 1
+}
+
+# ---- back-end (guest 0) ----
+
+field() {	# field NAME FILE: the number after "NAME " in the report
+	sed -n "s/.* $1 \([0-9][0-9]*\).*/\1/p" "$2" | head -n 1
+}
+
+backend() {
+	modprobe uio_ivshmem || return 1
+	mkdir -p "$D"
+	if [ ! -e /dev/uio0 ]; then
+		echo "1..0 # SKIP no uio_ivshmem device"
+		exit 4
+	fi
+	long=
+	[ -n "$HOSTILE_LONG" ] && long=-L
+	t0=$(date +%s)
+	# shellcheck disable=SC2086
+	./virtio_ivshmem_hostile -s "$SEED" -n "$MUTATIONS" -b "$BURST" \
+		-t "$T" $long > "$D/out" 2> "$D/err"
+	res=$?
+	t1=$(date +%s)
+	cat "$D/out"
+	echo "# back-end library messages: $(wc -l < "$D/err"), last ones:"
+	tail -n 5 "$D/err" | sed 's/^/#   /'
+	echo "# wall time $((t1 - t0)) s"
+	check "hostile back-end: console back after every reset, echo works" \
+		[ "$res" = 0 ]
+	total=$(sed -n 's/.*: \([0-9]*\) mutations in .*/\1/p' "$D/out")
+	check "hostile back-end: ${total:-0} of $MUTATIONS mutations applied" \
+		[ "${total:-0}" -ge "$MUTATIONS" ]
+	for k in used-id used-len desc state bytes; do
+		check "hostile back-end: $k mutations applied" \
+			[ "$(field "$k" "$D/out")" -gt 0 ]
+	done
+	check "hostile back-end: the front-end's handler took the doorbells" \
+		[ "$(sed -n 's/.*handler saw \([0-9]*\) .*/\1/p' "$D/out")" -gt 0 ]
+}
+
+# ---- front-end (guest 1) ----
+
+hvc_dev() {	# the console's tty, if any: one that opens
+	for t in /sys/bus/virtio/drivers/virtio_console/virtio*/virtio-ports/*; do
+		[ -e "$t" ] || continue
+		for h in /sys/class/tty/hvc*; do
+			h=/dev/${h##*/}
+			{ true <>"$h"; } 2>/dev/null && echo "$h" && return 0
+		done
+	done
+	return 1
+}
+
+# A removed console's tty lives on while a process has it open; wait until
+# no process has one open before opening the next (see
+# virtio_ivshmem_console.sh).
+hvc_unused() {
+	for f in /proc/[0-9]*/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in
+		/dev/hvc*) return 1 ;;
+		esac
+	done
+	return 0
+}
+
+fe_pci() {	# the front-end's PCI device
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/class")" = 0xff8003 ] && echo "$d" && return 0
+	done
+	return 1
+}
+
+counters() {	# "name=value ..." of the front-end's counters
+	for c in "$PCI"/virtio_ivshmem/*; do
+		[ -f "$c" ] && printf '%s=%s ' "${c##*/}" "$(cat "$c")"
+	done
+}
+
+counter() {	# counter NAME "COUNTERS"
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# One console device: HELLO, GO, bytes until FINAL or until it goes away.
+# Returns 0 after FINAL, with the tty open as fd 4.
+fe_session() {
+	wait_for 600 hvc_unused || return 1
+	tty=$(hvc_dev) || return 1
+	exec 4<>"$tty" || return 1
+	if ! stty -F "$tty" raw -echo 2>/dev/null; then
+		exec 4>&-
+		return 1
+	fi
+	hello=$(sed -n '/^HELLO/{p;q}' <&4)
+	if [ -z "$hello" ]; then
+		exec 4>&-
+		return 1
+	fi
+	printf 'GO\n' >&4
+	sed '/^FINAL$/q' <&4 >> "$D/rx"
+	if [ "$(tail -n 1 "$D/rx")" = FINAL ]; then
+		GOT_FINAL=1
+		return 0
+	fi
+	exec 4>&-
+	SESSIONS=$((SESSIONS + 1))
+	return 1
+}
+
+rx_ok() { [ "$SESSIONS" -gt 0 ] && grep -q '^T ' "$D/rx"; }
+
+frontend() {
+	modprobe virtio_console 2>/dev/null
+	modprobe virtio_ivshmem || return 1
+	mkdir -p "$D"
+	: > "$D/rx"
+	PCI=$(fe_pci) || { fail "front-end device"; return 1; }
+	before=$(counters)
+	echo "# counters before: $before"
+	TR=/sys/kernel/debug/tracing
+	[ -d $TR ] || TR=/sys/kernel/tracing
+	mount -t tracefs none /sys/kernel/tracing 2>/dev/null
+	for f in tty_hangup tty_vhangup hvc_remove hvc_close hvc_open tty_vhangup_session tty_ldisc_hangup tty_ldisc_release tty_set_ldisc tty_port_hangup n_tty_close disassociate_ctty tty_release; do
+		echo "p:k_$f $f" >> $TR/kprobe_events
+	done
+	for f in hvc_write virtqueue_add_outbuf; do
+		echo "r:r_$f $f \$retval" >> $TR/kprobe_events
+	done
+	for f in put_chars get_chars; do
+		echo "r:r_$f $f \$retval" >> $TR/kprobe_events ||
+			echo "# no probe on $f"
+	done
+	echo 1 > $TR/options/stacktrace
+	echo 1 > $TR/events/kprobes/enable
+	echo "# tracing in $TR: $(cat $TR/kprobe_events | wc -l) probes"
+	SESSIONS=0
+	GOT_FINAL=
+	# until FINAL, or no console for 3 * $T s: the back-end gave up
+	seen=$(date +%s)
+	while [ -z "$GOT_FINAL" ] && [ $(($(date +%s) - seen)) -lt $((3 * T)) ]
+	do
+		hvc_dev >/dev/null && seen=$(date +%s)
+		fe_session || sleep 0.2
+	done
+	echo "# $SESSIONS console sessions, $(grep -c '^T ' "$D/rx") lines of console bytes"
+	check "front-end: console came back after the hostile sessions" \
+		[ -n "$GOT_FINAL" ]
+	[ -n "$GOT_FINAL" ] || return 1
+	check "front-end: console bytes arrived in $SESSIONS sessions" rx_ok
+
+	token="PING $$ $(date +%s)"
+	(sleep 15; echo "# --- 15 s after PING"; cat /proc/$$/stack | sed 's/^/# /';
+	 for f in /sys/kernel/debug/virtio-ports/*; do echo "# $f"; sed 's/^/#   /' "$f"; done;
+	 grep virtio_ivshmem /proc/interrupts | sed 's/^/# /') &
+	printf '%s\n' "$token" >&4
+	echo "# PING printf rc $?"
+	reply=$(timeout 20 head -n 1 <&4)
+	check "front-end: bytes round-trip after the hostile back-end" \
+		[ "$reply" = "$token" ]
+	if [ "$reply" != "$token" ]; then
+		echo "# sent '$token', got '$reply'; fd 4: $(readlink /proc/$$/fd/4), tty $tty"
+		mount -t debugfs none /sys/kernel/debug 2>&1 | sed 's/^/# /'
+		ls /sys/kernel/debug/ | tr '\n' ' ' | sed 's/^/# /'; echo
+		for f in /sys/kernel/debug/virtio-ports/*; do echo "# $f"; sed 's/^/# /' "$f"; done
+		stty -a < "$tty" 2>&1 | sed 's/^/# /'
+		grep virtio_ivshmem /proc/interrupts | sed 's/^/# /'
+		echo "# printf: $(printf 'PING again\n' 2>&1 >&4) rc $?"
+		echo "# echo: $(echo PING4 2>&1 > "$tty") rc $?"
+		sleep 2
+		echo PING3 > "$tty"; echo "# echo rc $?"
+		sleep 2
+		for f in /sys/kernel/debug/virtio-ports/*; do echo "# $f"; sed 's/^/# /' "$f"; done
+		grep virtio_ivshmem /proc/interrupts | sed 's/^/# /'
+		ps | sed 's/^/# /'
+		grep -v '^ *=>' $TR/trace | grep -v 'r_get_chars.*arg1=0x0$' | sed 's/^/# /'
+		grep -A 14 'k_tty_hangup\|k_tty_vhangup\|k_tty_ldisc_hangup\|k_disassociate' $TR/trace | head -n 120 | sed 's/^/# /'
+	fi
+	printf 'DONE\n' >&4
+	exec 4>&-
+
+	after=$(counters)
+	echo "# counters after:  $after"
+	if [ -n "$after" ]; then
+		for c in registrations bad_headers bad_queues broken_queues \
+			 write_timeouts; do
+			[ -z "$HOSTILE_LONG" ] && [ $c = write_timeouts ] &&
+				continue
+			check "front-end: counter $c moved" \
+				[ "$(counter $c "$after")" -gt \
+				  "$(counter $c "$before")" ]
+		done
+	else
+		fail "front-end: counters in $PCI/virtio_ivshmem"
+	fi
+	echo "# front-end messages about the back-end:"
+	dmesg | grep -E 'virtio_ivshmem|virtio_ring|virtio[0-9]|virtio_console' |
+		sed -E 's/^\[[ 0-9.]*\] //; s/[0-9]+/N/g' | sort | uniq -c |
+		sort -rn | head -n 25 | sed 's/^/#   /'
+	check "front-end: kernel log clean" \
+		sh -c '! dmesg | grep -qE "BUG:|WARNING:|Oops|general protection|Call Trace"'
+}
+
+cd "$(dirname "$0")" || exit 1
+echo "TAP version 13"
+if [ ! -d /sys/bus/pci/devices ] ||
+   ! grep -qil 0x4106 /sys/bus/pci/devices/*/device; then
+	echo "1..0 # SKIP no IVSHMEM v2 device"
+	exit 4
+fi
+case ${VMTEST_INDEX:-0} in
+0) backend || rc=1 ;;
+*) frontend || rc=1 ;;
+esac
+echo "1..$n"
+exit $rc
