@@ -8,7 +8,11 @@
 #   make tools               build the userspace library and CLI
 #   make check               set up the host, build everything and run all
 #                            tests in QEMU guests (see README.md)
+#   make check-debug         the guest tests on a debug kernel (KASAN,
+#                            lockdep, kmemleak, ...; built once per machine)
 #   make demo                boot guests on one link and show the drivers
+#   make fuzz [FUZZ_TIME=s]  fuzz the virtio back-ends, FUZZ_TIME seconds
+#                            per harness (default 60)
 #   make bench [QUICK=1]     measure the drivers against the alternatives
 #                            (report in build/bench-report/); bench-quick
 #                            is the short mode
@@ -29,8 +33,16 @@ tools:
 check:
 	$(TB)/check
 
+check-debug:
+	$(TB)/check-debug
+
 demo:
 	$(TB)/demo
+
+FUZZ_TIME ?= 60
+fuzz:
+	$(TB)/setup-host.sh
+	FUZZ_TIME=$(FUZZ_TIME) $(TB)/fuzz/run fuzz
 
 bench:
 	$(TB)/bench/bench $(if $(QUICK),-q)
@@ -42,4 +54,4 @@ clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 
-.PHONY: all modules modules_install tools check demo bench bench-quick clean
+.PHONY: all modules modules_install tools check check-debug demo fuzz bench bench-quick clean

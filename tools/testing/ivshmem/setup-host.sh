@@ -29,6 +29,8 @@ PACKAGES=(
 	qemu-system-data seabios
 	# guest userland
 	busybox-static iproute2 ethtool iputils-ping iperf3 cpio xz-utils zstd
+	# make fuzz: clang with libFuzzer and the sanitizers
+	clang libclang-rt-14-dev
 	# scripts; gnuplot for make bench
 	util-linux procps psmisc gnuplot-nox
 )
