@@ -23,6 +23,8 @@
 #include <linux/if_vlan.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/ivshmem.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -31,8 +33,12 @@
 #include <linux/pci.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
 
 #define IVNET_DRV_NAME		"ivshmem-net"
 
@@ -57,6 +63,9 @@
 #define IVNET_MIN_DATA_SIZE	(4 * ETH_MIN_MTU)
 #define IVNET_MTU_DEFAULT_MAX	16384
 #define IVNET_MTU_MAX		65535
+/* TCP segmentation offload: the largest GSO frames the stack hands over */
+#define IVNET_TSO_MAX_SEGS	64
+#define IVNET_TSO_MAX_HDR	160	/* Ethernet, VLAN tags, IP, TCP */
 
 /* Used entries carry this marker as length, not a byte count */
 #define IVNET_USED_LEN		1
@@ -220,6 +229,9 @@ enum ivnet_flag {
  * @vrsize: bytes of the ring at the start of a section
  * @data_size: bytes of the data area after the ring
  * @nvectors: interrupt vectors (2 with MSI-X, else 1)
+ * @tso_size: largest GSO frame (headers and payload) for TSO
+ * @tso_segs: most segments of a GSO frame, 1 without TSO
+ * @tso_room: data bytes the largest GSO frame can need, 0 without TSO
  * @txrx_vector: vector used for frame and completion doorbells
  * @napi: RX and TX completion processing
  * @tx: our transmit ring
@@ -251,6 +263,9 @@ struct ivnet {
 	u32 vrsize;
 	u32 data_size;
 	unsigned int nvectors;
+	u32 tso_size;
+	u32 tso_segs;
+	u32 tso_room;
 	u32 txrx_vector;
 
 	struct napi_struct napi;
@@ -315,6 +330,54 @@ static u32 ivnet_used_offset(u32 qlen)
 static bool ivnet_need_event(u16 event, u16 new_idx, u16 old_idx)
 {
 	return (u16)(new_idx - event - 1) < (u16)(new_idx - old_idx);
+}
+
+/* Largest MTU for a data area of @data_size bytes: 4 frames must fit */
+static u32 ivnet_mtu_max(u32 data_size)
+{
+	return min(IVNET_MTU_MAX, data_size / 4);
+}
+
+/* MTU a new interface starts with */
+static u32 ivnet_mtu_default(u32 data_size)
+{
+	u32 mtu = min(IVNET_MTU_DEFAULT_MAX, data_size / 16);
+
+	return clamp_t(u32, mtu, ETH_MIN_MTU, ivnet_mtu_max(data_size));
+}
+
+/*
+ * Checks the private copy of a peer descriptor: @addr and @len must lie in
+ * the peer's data area, @flags must be 0 and the frame must be an Ethernet
+ * frame of at most @max_len bytes. Returns the counter the frame goes to:
+ * IVNET_STAT_RX_PACKETS if it is valid.
+ */
+static enum ivnet_stat ivnet_rx_desc_check(const struct ivnet *in, u64 addr,
+					   u32 len, u16 flags, u32 max_len)
+{
+	if (flags || addr < in->vrsize || len > in->section_size ||
+	    addr > in->section_size - len)
+		return IVNET_STAT_RX_INVALID_DESC;
+	if (len < ETH_HLEN || len > max_len)
+		return IVNET_STAT_RX_LENGTH_ERRORS;
+	return IVNET_STAT_RX_PACKETS;
+}
+
+/*
+ * Interprets the peer's state table entry @raw, @prev being the state seen
+ * last. An undefined value counts as RESET (and sets *@bad). A peer that
+ * reset and came back quickly may show RUN -> INIT with no visible RESET:
+ * any step back once it was READY is a reset (sets *@backward).
+ */
+static u32 ivnet_peer_state(u32 prev, u32 raw, bool *bad, bool *backward)
+{
+	u32 peer = raw;
+
+	*bad = peer > IVNET_STATE_RUN;
+	if (*bad)
+		peer = IVNET_STATE_RESET;
+	*backward = prev >= IVNET_STATE_READY && peer < prev;
+	return peer;
 }
 
 static void ivnet_stat_add(struct ivnet_stats *s, enum ivnet_stat i, u64 v)
@@ -421,15 +484,21 @@ static bool ivnet_tx_fit(const struct ivnet *in, u32 slot, u32 *off,
 	return slot <= tx->tail - tx->head;
 }
 
-/* Is there room for one more frame of the largest size? */
+/*
+ * Is there room for the largest frame, or GSO frame, the stack may send
+ * next? Frames of a GSO frame go one after the other, so room for one
+ * slot of @tso_room bytes is room for all of them, wrap included.
+ */
 static bool ivnet_tx_has_room(const struct ivnet *in)
 {
 	u32 len = READ_ONCE(in->ndev->mtu) + VLAN_ETH_HLEN;
 	u32 off, bytes;
 
-	if ((u16)(in->tx.avail_idx - in->tx.last_used) >= in->qlen)
+	if ((u16)(in->tx.avail_idx - in->tx.last_used) + in->tso_segs >
+	    in->qlen)
 		return false;
-	return ivnet_tx_fit(in, ivnet_frame_slot(len), &off, &bytes);
+	return ivnet_tx_fit(in, max(ivnet_frame_slot(len), in->tso_room),
+			    &off, &bytes);
 }
 
 /* Frees the buffers of frames the peer completed. Under the TX lock. */
@@ -540,55 +609,182 @@ static void ivnet_tx_maybe_stop(struct ivnet *in)
 		netif_start_queue(in->ndev);
 }
 
+/*
+ * Claims a descriptor and data for a frame of @len bytes and fills in the
+ * descriptor; the frame goes to tx->data + *@off. Nothing is visible to
+ * the peer before ivnet_tx_kick(). Under the TX lock.
+ */
+static bool ivnet_tx_claim(struct ivnet *in, u32 len, u32 *off)
+{
+	struct ivnet_txq *tx = &in->tx;
+	u32 slot = ivnet_frame_slot(len), bytes;
+	u16 desc;
+
+	if ((u16)(tx->avail_idx - tx->last_used) >= in->qlen ||
+	    !ivnet_tx_fit(in, slot, off, &bytes))
+		return false;
+	desc = tx->avail_idx & (in->qlen - 1);
+	tx->desc[desc].addr = cpu_to_le64(in->vrsize + *off);
+	tx->desc[desc].len = cpu_to_le32(len);
+	tx->desc[desc].flags = 0;
+	tx->desc[desc].next = 0;
+	tx->avail->ring[desc] = cpu_to_le16(desc);
+	tx->frame_end[desc] = *off + slot;
+	tx->frame_bytes[desc] = bytes;
+	tx->head = *off + slot;
+	tx->bytes += bytes;
+	tx->avail_idx++;
+	return true;
+}
+
+static void ivnet_tx_count(struct ivnet *in, u32 frames, u32 bytes)
+{
+	u64_stats_update_begin(&in->tx_stats.syncp);
+	u64_stats_add(&in->tx_stats.c[IVNET_STAT_TX_PACKETS], frames);
+	u64_stats_add(&in->tx_stats.c[IVNET_STAT_TX_BYTES], bytes);
+	u64_stats_update_end(&in->tx_stats.syncp);
+}
+
+/*
+ * Sends one frame that is not GSO. The checksum of a CHECKSUM_PARTIAL
+ * frame (NETIF_F_HW_CSUM) is computed in the copy and stored: the peer
+ * always gets complete frames, no peer implementation offloads checksums.
+ */
+static bool ivnet_tx_one(struct ivnet *in, struct sk_buff *skb)
+{
+	u32 len = skb->len, off;
+	int start = 0, field = 0;
+	__wsum csum;
+	u8 *dst;
+
+	if (len < ETH_HLEN || ivnet_frame_slot(len) > in->data_size / 2)
+		return false;
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		start = skb_checksum_start_offset(skb);
+		field = start + skb->csum_offset;
+		/* the stack's values, but they must not write past the frame */
+		if (start < 0 || field < start ||
+		    field > (int)len - (int)sizeof(__sum16))
+			return false;
+	}
+	if (!ivnet_tx_claim(in, len, &off)) {
+		ivnet_tx_reclaim(in);
+		/* only after an MTU increase: the queue stops before */
+		if (!ivnet_tx_claim(in, len, &off))
+			return false;
+	}
+	dst = in->tx.data + off;
+	if (skb->ip_summed != CHECKSUM_PARTIAL) {
+		skb_copy_bits(skb, 0, dst, len);
+	} else {
+		skb_copy_bits(skb, 0, dst, start);
+		/* the field holds the pseudo-header sum and is summed too */
+		csum = skb_copy_and_csum_bits(skb, start, dst + start,
+					      len - start);
+		*(__sum16 *)(dst + field) = csum_fold(csum) ?: CSUM_MANGLED_0;
+	}
+	ivnet_tx_count(in, 1, len);
+	return true;
+}
+
+/*
+ * Sends a TCP GSO frame (NETIF_F_TSO, NETIF_F_TSO6) as segments of at most
+ * gso_size payload bytes, written straight into the ring: each gets the
+ * headers of @skb with its own IP length (and IPv4 ID and header
+ * checksum), TCP sequence number and flags, and the TCP checksum computed
+ * in the copy of its payload, as tcp_gso_segment() would make them.
+ * ivnet_features_check() let through only frames whose headers are in the
+ * linear part and within IVNET_TSO_MAX_HDR, of at most @tso_size bytes.
+ */
+static bool ivnet_tx_gso(struct ivnet *in, struct sk_buff *skb)
+{
+	struct ivnet_txq *tx = &in->tx;
+	u32 nhoff = skb_network_offset(skb), thoff = skb_transport_offset(skb);
+	u32 hlen = thoff + tcp_hdrlen(skb), mss = skb_shinfo(skb)->gso_size;
+	bool v4 = skb_shinfo(skb)->gso_type & SKB_GSO_TCPV4;
+	u32 pos = hlen, seq = ntohl(tcp_hdr(skb)->seq), frames = 0;
+	u16 id = v4 ? ntohs(ip_hdr(skb)->id) : 0;
+	u16 avail_idx = tx->avail_idx;
+	u32 head = tx->head, bytes = tx->bytes;
+
+	if (!mss || hlen >= skb->len || hlen > skb_headlen(skb) ||
+	    hlen > IVNET_TSO_MAX_HDR || skb->len > in->tso_size)
+		return false;
+	/* the queue stops before there is no room for this; reclaim once */
+	if (!ivnet_tx_has_room(in))
+		ivnet_tx_reclaim(in);
+
+	while (pos < skb->len) {
+		u32 seg = min(skb->len - pos, mss), len = hlen + seg, off;
+		struct tcphdr *th;
+		__wsum csum;
+		u8 *f;
+
+		if (!ivnet_tx_claim(in, len, &off))
+			goto undo;
+		f = tx->data + off;
+		memcpy(f, skb->data, hlen);
+		th = (struct tcphdr *)(f + thoff);
+		th->seq = htonl(seq);
+		if (frames)
+			th->cwr = 0;
+		if (pos + seg < skb->len) {
+			th->fin = 0;
+			th->psh = 0;
+		}
+		th->check = 0;
+		csum = skb_copy_and_csum_bits(skb, pos, f + hlen, seg);
+		csum = csum_partial(th, hlen - thoff, csum);
+		if (v4) {
+			struct iphdr *iph = (struct iphdr *)(f + nhoff);
+
+			iph->tot_len = htons(len - nhoff);
+			iph->id = htons(id++);
+			ip_send_check(iph);
+			th->check = csum_tcpudp_magic(iph->saddr, iph->daddr,
+						      len - thoff, IPPROTO_TCP,
+						      csum);
+		} else {
+			struct ipv6hdr *ip6h = (struct ipv6hdr *)(f + nhoff);
+
+			ip6h->payload_len = htons(len - nhoff - sizeof(*ip6h));
+			th->check = csum_ipv6_magic(&ip6h->saddr, &ip6h->daddr,
+						    len - thoff, IPPROTO_TCP,
+						    csum);
+		}
+		pos += seg;
+		seq += seg;
+		frames++;
+	}
+	ivnet_tx_count(in, frames, skb->len + (frames - 1) * hlen);
+	return true;
+
+undo:
+	/* nothing of this frame was published: forget its segments */
+	tx->avail_idx = avail_idx;
+	tx->head = head;
+	tx->bytes = bytes;
+	return false;
+}
+
 static netdev_tx_t ivnet_start_xmit(struct sk_buff *skb,
 				    struct net_device *ndev)
 {
 	struct ivnet *in = netdev_priv(ndev);
-	struct ivnet_txq *tx = &in->tx;
-	u32 len = skb->len, slot, off, bytes;
-	u16 desc;
+	bool sent;
 
 	if (!READ_ONCE(in->tx_on)) {
 		ivnet_tx_drop(in, skb);
 		goto out;
 	}
-
-	slot = ivnet_frame_slot(len);
-	if (len < ETH_HLEN || slot > in->data_size / 2) {
+	if (skb_is_gso(skb))
+		sent = ivnet_tx_gso(in, skb);
+	else
+		sent = ivnet_tx_one(in, skb);
+	if (sent)
+		dev_consume_skb_any(skb);
+	else
 		ivnet_tx_drop(in, skb);
-		goto out;
-	}
-	if ((u16)(tx->avail_idx - tx->last_used) >= in->qlen ||
-	    !ivnet_tx_fit(in, slot, &off, &bytes)) {
-		ivnet_tx_reclaim(in);
-		/* only after an MTU increase: the queue stops before */
-		if ((u16)(tx->avail_idx - tx->last_used) >= in->qlen ||
-		    !ivnet_tx_fit(in, slot, &off, &bytes)) {
-			ivnet_tx_drop(in, skb);
-			ivnet_tx_maybe_stop(in);
-			goto out;
-		}
-	}
-
-	desc = tx->avail_idx & (in->qlen - 1);
-	skb_copy_bits(skb, 0, tx->data + off, len);
-	tx->desc[desc].addr = cpu_to_le64(in->vrsize + off);
-	tx->desc[desc].len = cpu_to_le32(len);
-	tx->desc[desc].flags = 0;
-	tx->desc[desc].next = 0;
-	tx->avail->ring[desc] = cpu_to_le16(desc);
-	tx->frame_end[desc] = off + slot;
-	tx->frame_bytes[desc] = bytes;
-	tx->head = off + slot;
-	tx->bytes += bytes;
-	tx->avail_idx++;
-
-	u64_stats_update_begin(&in->tx_stats.syncp);
-	u64_stats_inc(&in->tx_stats.c[IVNET_STAT_TX_PACKETS]);
-	u64_stats_add(&in->tx_stats.c[IVNET_STAT_TX_BYTES], len);
-	u64_stats_update_end(&in->tx_stats.syncp);
-	dev_consume_skb_any(skb);
-
 	ivnet_tx_maybe_stop(in);
 out:
 	if (!netdev_xmit_more() || netif_queue_stopped(ndev))
@@ -596,12 +792,64 @@ out:
 	return NETDEV_TX_OK;
 }
 
+/*
+ * GSO frames that ivnet_tx_gso() does not segment itself (not plain TCP,
+ * headers not linear or too long, too large) are segmented by the stack.
+ */
+static netdev_features_t ivnet_features_check(struct sk_buff *skb,
+					      struct net_device *ndev,
+					      netdev_features_t features)
+{
+	struct ivnet *in = netdev_priv(ndev);
+	int thoff = skb_transport_offset(skb), hlen;
+
+	if (!skb_is_gso(skb))
+		return features;
+	if ((skb_shinfo(skb)->gso_type &
+	     ~(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_TCP_ECN)) ||
+	    skb->ip_summed != CHECKSUM_PARTIAL || thoff < 0 ||
+	    thoff + (int)sizeof(struct tcphdr) > (int)skb_headlen(skb))
+		return features & ~NETIF_F_GSO_MASK;
+	hlen = thoff + tcp_hdrlen(skb);
+	if (hlen > (int)skb_headlen(skb) || hlen > IVNET_TSO_MAX_HDR ||
+	    skb->len > in->tso_size ||
+	    skb_shinfo(skb)->gso_segs > in->tso_segs)
+		return features & ~NETIF_F_GSO_MASK;
+	return features;
+}
+
 /* ---- RX ---------------------------------------------------------------- */
+
+/*
+ * Copies a frame of @len bytes from the peer's section into @skb. With
+ * NETIF_F_RXCSUM the copy also sums everything after the Ethernet header
+ * (CHECKSUM_COMPLETE): the stack verifies the frame's checksums against
+ * that sum instead of reading the frame once more. The sum is of the
+ * private copy, so a peer changing the frame meanwhile cannot make a bad
+ * frame pass. The checksums are not trusted (CHECKSUM_UNNECESSARY): a
+ * broken peer that reuses a buffer before its completion, or one that
+ * sends partial checksums, is caught here like on a wire.
+ */
+static void ivnet_rx_copy(struct ivnet *in, struct sk_buff *skb,
+			  const u8 *src, u32 len)
+{
+	u8 *dst = skb_put(skb, len);
+
+	if (!(in->ndev->features & NETIF_F_RXCSUM)) {
+		memcpy(dst, src, len);
+		return;
+	}
+	memcpy(dst, src, ETH_HLEN);
+	skb->csum = csum_partial_copy_nocheck(src + ETH_HLEN, dst + ETH_HLEN,
+					      len - ETH_HLEN);
+	skb->ip_summed = CHECKSUM_COMPLETE;
+}
 
 /* Validates descriptor @id of the peer and passes its frame up */
 static void ivnet_rx_frame(struct ivnet *in, u32 id, u32 max_len)
 {
 	const struct ivnet_desc *d;
+	enum ivnet_stat stat;
 	struct sk_buff *skb;
 	u64 addr;
 	u32 len;
@@ -617,13 +865,9 @@ static void ivnet_rx_frame(struct ivnet *in, u32 id, u32 max_len)
 	len = le32_to_cpu(READ_ONCE(d->len));
 	flags = le16_to_cpu(READ_ONCE(d->flags));
 
-	if (flags || addr < in->vrsize || len > in->section_size ||
-	    addr > in->section_size - len) {
-		ivnet_stat_inc(&in->rx_stats, IVNET_STAT_RX_INVALID_DESC);
-		return;
-	}
-	if (len < ETH_HLEN || len > max_len) {
-		ivnet_stat_inc(&in->rx_stats, IVNET_STAT_RX_LENGTH_ERRORS);
+	stat = ivnet_rx_desc_check(in, addr, len, flags, max_len);
+	if (stat != IVNET_STAT_RX_PACKETS) {
+		ivnet_stat_inc(&in->rx_stats, stat);
 		return;
 	}
 
@@ -633,7 +877,7 @@ static void ivnet_rx_frame(struct ivnet *in, u32 id, u32 max_len)
 		return;
 	}
 	/* copy out first: the stack only ever sees private memory */
-	memcpy(skb_put(skb, len), in->rx.base + addr, len);
+	ivnet_rx_copy(in, skb, in->rx.base + addr, len);
 	skb->protocol = eth_type_trans(skb, in->ndev);
 
 	u64_stats_update_begin(&in->rx_stats.syncp);
@@ -816,19 +1060,13 @@ static void ivnet_link_reset(struct ivnet *in)
 /* One handshake step; returns true if our state changed. Under @lock. */
 static bool ivnet_sm_step(struct ivnet *in)
 {
-	u32 peer = ivnet_read_peer_state(in), prev = in->peer_state;
-	bool backward, broken;
+	u32 peer, prev = in->peer_state;
+	bool bad, backward, broken;
 
-	if (peer > IVNET_STATE_RUN) {
+	peer = ivnet_peer_state(prev, ivnet_read_peer_state(in), &bad,
+				&backward);
+	if (bad)
 		atomic64_inc(&in->misc_stats[IVNET_STAT_PEER_BAD_STATE]);
-		peer = IVNET_STATE_RESET;
-	}
-	/*
-	 * A peer that reset and came back quickly may show RUN -> INIT with
-	 * no visible RESET: any step back once it was READY is a reset.
-	 */
-	backward = in->peer_state >= IVNET_STATE_READY &&
-		   peer < in->peer_state;
 	/* read locklessly by ivnet_single_irq() */
 	WRITE_ONCE(in->peer_state, peer);
 	broken = test_bit(IVNET_FLAG_BROKEN, &in->flags);
@@ -991,6 +1229,7 @@ static const struct net_device_ops ivnet_netdev_ops = {
 	.ndo_open		= ivnet_open,
 	.ndo_stop		= ivnet_stop,
 	.ndo_start_xmit		= ivnet_start_xmit,
+	.ndo_features_check	= ivnet_features_check,
 	.ndo_change_mtu		= ivnet_change_mtu,
 	.ndo_get_stats64	= ivnet_get_stats64,
 	.ndo_set_mac_address	= eth_mac_addr,
@@ -1135,6 +1374,40 @@ static void ivnet_setup_rings(struct ivnet *in)
 	in->rx.base = in->peer;
 }
 
+/*
+ * Every frame is copied through shared memory, so the copy also does the
+ * work of offloads: on transmit it computes the checksum of
+ * CHECKSUM_PARTIAL frames and cuts TCP GSO frames into segments, so that
+ * the peer always gets complete, MTU-sized frames with real checksums
+ * (see ivnet_tx_one() and ivnet_tx_gso()); on receive the sum of the copy
+ * goes to the stack (CHECKSUM_COMPLETE), which still verifies it. TSO
+ * needs room for the largest GSO frame in the data area; below half of
+ * it, the stack segments.
+ */
+static void ivnet_setup_offloads(struct ivnet *in)
+{
+	struct net_device *ndev = in->ndev;
+	netdev_features_t f = NETIF_F_SG | NETIF_F_HW_CSUM;
+
+	in->tso_size = min(GSO_LEGACY_MAX_SIZE, in->data_size / 4);
+	in->tso_segs = min(IVNET_TSO_MAX_SEGS, in->qlen / 4);
+	in->tso_room = in->tso_size +
+		       in->tso_segs * (IVNET_FRAME_HEADROOM +
+				       IVNET_TSO_MAX_HDR + IVNET_FRAME_ALIGN);
+	if (in->tso_room <= in->data_size / 2) {
+		f |= NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_TSO_ECN;
+		netif_set_tso_max_size(ndev, in->tso_size);
+		netif_set_tso_max_segs(ndev, in->tso_segs);
+	} else {
+		in->tso_size = 0;
+		in->tso_segs = 1;
+		in->tso_room = 0;
+	}
+	ndev->hw_features = f | NETIF_F_RXCSUM;
+	ndev->features = ndev->hw_features | NETIF_F_HIGHDMA;
+	ndev->vlan_features = f | NETIF_F_HIGHDMA;
+}
+
 static int ivnet_request_irqs(struct ivnet *in)
 {
 	struct pci_dev *pdev = in->pdev;
@@ -1185,7 +1458,6 @@ static int ivnet_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	struct device *dev = &pdev->dev;
 	struct net_device *ndev;
 	struct ivnet *in;
-	u32 mtu_default;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct ivnet_desc) != 16);
@@ -1251,10 +1523,10 @@ static int ivnet_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	ndev->netdev_ops = &ivnet_netdev_ops;
 	ndev->ethtool_ops = &ivnet_ethtool_ops;
 	ndev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+	ivnet_setup_offloads(in);
 	ndev->min_mtu = ETH_MIN_MTU;
-	ndev->max_mtu = min(IVNET_MTU_MAX, in->data_size / 4);
-	mtu_default = min(IVNET_MTU_DEFAULT_MAX, in->data_size / 16);
-	ndev->mtu = clamp_t(u32, mtu_default, ndev->min_mtu, ndev->max_mtu);
+	ndev->max_mtu = ivnet_mtu_max(in->data_size);
+	ndev->mtu = ivnet_mtu_default(in->data_size);
 	eth_hw_addr_random(ndev);
 	netif_napi_add(ndev, &in->napi, ivnet_poll);
 	netif_carrier_off(ndev);
@@ -1328,3 +1600,7 @@ module_pci_driver(ivnet_driver);
 
 MODULE_DESCRIPTION("Ethernet over IVSHMEM v2 inter-VM shared memory");
 MODULE_LICENSE("GPL");
+
+#if IS_ENABLED(CONFIG_IVSHMEM_NET_KUNIT_TEST)
+#include "ivshmem-net-kunit.c"
+#endif

@@ -164,12 +164,60 @@ struct ivshmem_geometry {
 	u64 total_size;
 };
 
+/**
+ * struct ivshmem_raw_geometry - what the device reports, read once
+ * @id: ID register
+ * @max_peers: Maximum Peers register
+ * @protocol: protocol type from the class code
+ * @cap_pos: config-space offset of the vendor capability, 0 if there is none
+ * @cap_len: capability Length field
+ * @state_table_size: State Table Size field
+ * @rw_section_size: R/W Section Size field
+ * @output_section_size: Output Section Size field
+ * @address: Base Address field, 0 when the capability has none
+ * @bar2_flags: resource flags of BAR2
+ * @bar2_start: guest-physical start of BAR2
+ * @bar2_len: length of BAR2, 0 if BAR2 is not implemented
+ *
+ * Filled in by ivshmem_read_geometry(), checked by ivshmem_check_geometry(),
+ * which has no hardware access so that unit tests can feed it any layout.
+ */
+struct ivshmem_raw_geometry {
+	u32 id;
+	u32 max_peers;
+	u16 protocol;
+	u8 cap_pos;
+	u8 cap_len;
+	u32 state_table_size;
+	u64 rw_section_size;
+	u64 output_section_size;
+	u64 address;
+	unsigned long bar2_flags;
+	resource_size_t bar2_start;
+	resource_size_t bar2_len;
+};
+
 /* Region offset of @peer's output section; @peer must be < max_peers */
 static inline u64 ivshmem_output_offset(const struct ivshmem_geometry *geo,
 					u32 peer)
 {
 	return geo->output_sections_offset +
 	       (u64)peer * geo->output_section_size;
+}
+
+/*
+ * Can BAR0 (resource @flags, @start, @len) hold the registers? With
+ * @whole_page it must also be a page-aligned page of its own, to be
+ * mapped to userspace.
+ */
+static inline bool ivshmem_regs_bar_ok(unsigned long flags,
+				       resource_size_t start,
+				       resource_size_t len, bool whole_page)
+{
+	resource_size_t need = whole_page ? PAGE_SIZE : IVSHMEM_REG_SIZE;
+
+	return (flags & IORESOURCE_MEM) && len >= need &&
+	       (!whole_page || PAGE_ALIGNED(start));
 }
 
 static inline int ivshmem_cap_read_u64(struct pci_dev *pdev, int pos,
@@ -187,11 +235,11 @@ static inline int ivshmem_cap_read_u64(struct pci_dev *pdev, int pos,
 	return 0;
 }
 
-static inline int ivshmem_check_page_multiple(struct pci_dev *pdev,
+static inline int ivshmem_check_page_multiple(struct device *dev,
 					      const char *what, u64 val)
 {
 	if (!PAGE_ALIGNED(val)) {
-		dev_err(&pdev->dev,
+		dev_err(dev,
 			"%s 0x%llx is not a multiple of the page size 0x%lx\n",
 			what, val, PAGE_SIZE);
 		return -EINVAL;
@@ -199,94 +247,78 @@ static inline int ivshmem_check_page_multiple(struct pci_dev *pdev,
 	return 0;
 }
 
-/* Reads the vendor capability into @geo; no validation of the layout yet */
+/* Reads the vendor capability into @raw; leaves cap_pos 0 if it is absent */
 static inline int ivshmem_read_cap(struct pci_dev *pdev,
-				   struct ivshmem_geometry *geo, u64 *address)
+				   struct ivshmem_raw_geometry *raw)
 {
-	u32 state_table_size;
-	u8 pos, len;
+	u8 pos;
 	int ret;
 
 	pos = pci_find_capability(pdev, PCI_CAP_ID_VNDR);
-	if (!pos) {
-		dev_err(&pdev->dev, "no vendor-specific capability\n");
-		return -ENODEV;
-	}
+	if (!pos)
+		return 0;
 
-	ret = pci_read_config_byte(pdev, pos + IVSHMEM_CAP_LEN, &len);
+	ret = pci_read_config_byte(pdev, pos + IVSHMEM_CAP_LEN, &raw->cap_len);
 	if (ret)
 		return pcibios_err_to_errno(ret);
-	if (len != IVSHMEM_CAP_LEN_BAR && len != IVSHMEM_CAP_LEN_ADDRESS) {
-		dev_err(&pdev->dev,
-			"capability length 0x%x, expected 0x%x or 0x%x\n",
-			len, IVSHMEM_CAP_LEN_BAR, IVSHMEM_CAP_LEN_ADDRESS);
-		return -EINVAL;
-	}
-
 	ret = pci_read_config_dword(pdev, pos + IVSHMEM_CAP_STATE_TAB_SZ,
-				    &state_table_size);
+				    &raw->state_table_size);
 	if (ret)
 		return pcibios_err_to_errno(ret);
 	ret = ivshmem_cap_read_u64(pdev, pos + IVSHMEM_CAP_RW_SECTION_SZ,
-				   &geo->rw_section_size);
+				   &raw->rw_section_size);
 	if (ret)
 		return ret;
 	ret = ivshmem_cap_read_u64(pdev, pos + IVSHMEM_CAP_OUTPUT_SECTION_SZ,
-				   &geo->output_section_size);
+				   &raw->output_section_size);
 	if (ret)
 		return ret;
-
-	*address = 0;
-	if (len == IVSHMEM_CAP_LEN_ADDRESS) {
+	if (raw->cap_len == IVSHMEM_CAP_LEN_ADDRESS) {
 		ret = ivshmem_cap_read_u64(pdev, pos + IVSHMEM_CAP_ADDRESS,
-					   address);
+					   &raw->address);
 		if (ret)
 			return ret;
 	}
-
-	geo->cap_pos = pos;
-	geo->cap_len = len;
-	geo->state_table_size = state_table_size;
+	raw->cap_pos = pos;
 	return 0;
 }
 
 /* Finds the region: BAR2 if implemented, else the Base Address */
-static inline int ivshmem_find_region(struct pci_dev *pdev,
-				      struct ivshmem_geometry *geo,
-				      u64 address, unsigned int flags)
+static inline int ivshmem_find_region(struct device *dev,
+				      const struct ivshmem_raw_geometry *raw,
+				      unsigned int flags,
+				      struct ivshmem_geometry *geo)
 {
-	resource_size_t bar_len = pci_resource_len(pdev, IVSHMEM_BAR_SHMEM);
 	phys_addr_t base;
 	u64 end;
 
-	if (bar_len) {
-		if (!(pci_resource_flags(pdev, IVSHMEM_BAR_SHMEM) &
-		      IORESOURCE_MEM)) {
-			dev_err(&pdev->dev, "BAR2 is not a memory BAR\n");
+	if (raw->bar2_len) {
+		if (!(raw->bar2_flags & IORESOURCE_MEM)) {
+			dev_err(dev, "BAR2 is not a memory BAR\n");
 			return -EINVAL;
 		}
 		if (geo->cap_len != IVSHMEM_CAP_LEN_BAR) {
-			dev_err(&pdev->dev,
+			dev_err(dev,
 				"BAR2 present but capability length is 0x%x, expected 0x%x\n",
 				geo->cap_len, IVSHMEM_CAP_LEN_BAR);
 			return -EINVAL;
 		}
 		geo->fixed_address = false;
-		geo->base = pci_resource_start(pdev, IVSHMEM_BAR_SHMEM);
-		geo->region_size = bar_len;
+		geo->base = raw->bar2_start;
+		geo->region_size = raw->bar2_len;
 	} else {
 		if (geo->cap_len != IVSHMEM_CAP_LEN_ADDRESS) {
-			dev_err(&pdev->dev,
+			dev_err(dev,
 				"neither BAR2 nor a Base Address describe the shared memory\n");
 			return -EINVAL;
 		}
-		base = address;
-		if (!address || base != address ||
-		    check_add_overflow(address, geo->total_size, &end) ||
+		base = raw->address;
+		if (!raw->address || base != raw->address ||
+		    check_add_overflow(raw->address, geo->total_size, &end) ||
 		    (phys_addr_t)(end - 1) != end - 1) {
-			dev_err(&pdev->dev,
+			dev_err(dev,
 				"Base Address 0x%llx (size 0x%llx) is not a usable physical address range\n",
-				address, geo->total_size);
+				raw->address, geo->total_size);
 			return -EINVAL;
 		}
 		geo->fixed_address = true;
@@ -295,18 +327,112 @@ static inline int ivshmem_find_region(struct pci_dev *pdev,
 	}
 
 	if ((flags & IVSHMEM_GEO_PAGE_SECTIONS) && !PAGE_ALIGNED(geo->base)) {
-		dev_err(&pdev->dev,
-			"shared memory at %pa is not page aligned\n",
+		dev_err(dev, "shared memory at %pa is not page aligned\n",
 			&geo->base);
 		return -EINVAL;
 	}
 	if (geo->total_size > geo->region_size) {
-		dev_err(&pdev->dev,
+		dev_err(dev,
 			"sections need 0x%llx bytes, the region has only 0x%llx\n",
 			geo->total_size, geo->region_size);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/**
+ * ivshmem_check_geometry() - validate what an IVSHMEM v2 device reports
+ * @dev: device the rejections are reported for
+ * @raw: register, capability and BAR2 values as read from the device
+ * @flags: see ivshmem_read_geometry()
+ * @geo: filled in on success, undefined on failure
+ *
+ * Checks that the described layout makes sense and fits the region. Every
+ * rejection is reported with dev_err(). No hardware access.
+ *
+ * Return: 0 on success, a negative errno if the device is unusable.
+ */
+static inline int ivshmem_check_geometry(struct device *dev,
+					 const struct ivshmem_raw_geometry *raw,
+					 unsigned int flags,
+					 struct ivshmem_geometry *geo)
+{
+	u64 outputs, total;
+	int ret;
+
+	memset(geo, 0, sizeof(*geo));
+	geo->protocol = raw->protocol;
+	geo->id = raw->id;
+	geo->max_peers = raw->max_peers;
+	if (geo->max_peers < IVSHMEM_MIN_PEERS ||
+	    geo->max_peers > IVSHMEM_MAX_PEERS) {
+		dev_err(dev, "maximum peers %u, expected %u..%u\n",
+			geo->max_peers, IVSHMEM_MIN_PEERS, IVSHMEM_MAX_PEERS);
+		return -EINVAL;
+	}
+	if (geo->id >= geo->max_peers) {
+		dev_err(dev, "ID %u, expected below maximum peers %u\n",
+			geo->id, geo->max_peers);
+		return -EINVAL;
+	}
+
+	if (!raw->cap_pos) {
+		dev_err(dev, "no vendor-specific capability\n");
+		return -ENODEV;
+	}
+	if (raw->cap_len != IVSHMEM_CAP_LEN_BAR &&
+	    raw->cap_len != IVSHMEM_CAP_LEN_ADDRESS) {
+		dev_err(dev, "capability length 0x%x, expected 0x%x or 0x%x\n",
+			raw->cap_len, IVSHMEM_CAP_LEN_BAR,
+			IVSHMEM_CAP_LEN_ADDRESS);
+		return -EINVAL;
+	}
+	geo->cap_pos = raw->cap_pos;
+	geo->cap_len = raw->cap_len;
+	geo->state_table_size = raw->state_table_size;
+	geo->rw_section_size = raw->rw_section_size;
+	geo->output_section_size = raw->output_section_size;
+
+	if (geo->state_table_size < 4ULL * geo->max_peers) {
+		dev_err(dev,
+			"state table size 0x%x, expected at least 0x%llx for %u peers\n",
+			geo->state_table_size, 4ULL * geo->max_peers,
+			geo->max_peers);
+		return -EINVAL;
+	}
+
+	if (flags & IVSHMEM_GEO_PAGE_SECTIONS) {
+		ret = ivshmem_check_page_multiple(dev, "state table size",
+						  geo->state_table_size);
+		if (ret)
+			return ret;
+		ret = ivshmem_check_page_multiple(dev, "R/W section size",
+						  geo->rw_section_size);
+		if (ret)
+			return ret;
+		ret = ivshmem_check_page_multiple(dev, "output section size",
+						  geo->output_section_size);
+		if (ret)
+			return ret;
+	}
+
+	if (check_mul_overflow(geo->output_section_size, (u64)geo->max_peers,
+			       &outputs) ||
+	    check_add_overflow((u64)geo->state_table_size,
+			       geo->rw_section_size, &total) ||
+	    check_add_overflow(total, outputs, &total)) {
+		dev_err(dev,
+			"section sizes overflow: state 0x%x, R/W 0x%llx, output 0x%llx x %u\n",
+			geo->state_table_size, geo->rw_section_size,
+			geo->output_section_size, geo->max_peers);
+		return -EINVAL;
+	}
+	geo->rw_section_offset = geo->state_table_size;
+	geo->output_sections_offset = geo->state_table_size +
+				      geo->rw_section_size;
+	geo->total_size = total;
+
+	return ivshmem_find_region(dev, raw, flags, geo);
 }
 
 /**
@@ -326,8 +452,8 @@ static inline void __iomem *ivshmem_map_regs(struct pci_dev *pdev,
 	resource_size_t need = whole_page ? PAGE_SIZE : IVSHMEM_REG_SIZE;
 	void __iomem *regs;
 
-	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
-	    len < need || (whole_page && !PAGE_ALIGNED(start))) {
+	if (!ivshmem_regs_bar_ok(pci_resource_flags(pdev, IVSHMEM_BAR_REGS),
+				 start, len, whole_page)) {
 		pci_err(pdev, "BAR0 %pR must be MMIO of at least 0x%llx bytes%s\n",
 			&pdev->resource[IVSHMEM_BAR_REGS], (u64)need,
 			whole_page ? ", page aligned" : "");
@@ -352,8 +478,9 @@ static inline void __iomem *ivshmem_map_regs(struct pci_dev *pdev,
  *
  * Walks the capability list for the vendor capability, reads the register
  * and capability fields once, finds the shared memory region and checks
- * that the described layout makes sense and fits the region. Every
- * rejection is reported with dev_err(). Has no side effects.
+ * with ivshmem_check_geometry() that the described layout makes sense and
+ * fits the region. Every rejection is reported with dev_err(). Has no side
+ * effects.
  *
  * Return: 0 on success, a negative errno if the device is unusable.
  */
@@ -361,78 +488,32 @@ static inline int ivshmem_read_geometry(struct pci_dev *pdev,
 					void __iomem *regs, unsigned int flags,
 					struct ivshmem_geometry *geo)
 {
-	u64 address, outputs, total;
+	struct ivshmem_raw_geometry raw = { };
 	int ret;
 
 	memset(geo, 0, sizeof(*geo));
 
-	if (!(pci_resource_flags(pdev, IVSHMEM_BAR_REGS) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, IVSHMEM_BAR_REGS) < IVSHMEM_REG_SIZE) {
+	if (!ivshmem_regs_bar_ok(pci_resource_flags(pdev, IVSHMEM_BAR_REGS),
+				 pci_resource_start(pdev, IVSHMEM_BAR_REGS),
+				 pci_resource_len(pdev, IVSHMEM_BAR_REGS),
+				 false)) {
 		dev_err(&pdev->dev,
 			"BAR0 must be an MMIO region of at least 0x%x bytes\n",
 			IVSHMEM_REG_SIZE);
 		return -EINVAL;
 	}
 
-	geo->protocol = ivshmem_pci_protocol(pdev);
-	geo->id = readl(regs + IVSHMEM_REG_ID);
-	geo->max_peers = readl(regs + IVSHMEM_REG_MAX_PEERS);
-	if (geo->max_peers < IVSHMEM_MIN_PEERS ||
-	    geo->max_peers > IVSHMEM_MAX_PEERS) {
-		dev_err(&pdev->dev, "maximum peers %u, expected %u..%u\n",
-			geo->max_peers, IVSHMEM_MIN_PEERS, IVSHMEM_MAX_PEERS);
-		return -EINVAL;
-	}
-	if (geo->id >= geo->max_peers) {
-		dev_err(&pdev->dev, "ID %u, expected below maximum peers %u\n",
-			geo->id, geo->max_peers);
-		return -EINVAL;
-	}
-
-	ret = ivshmem_read_cap(pdev, geo, &address);
+	raw.protocol = ivshmem_pci_protocol(pdev);
+	raw.id = readl(regs + IVSHMEM_REG_ID);
+	raw.max_peers = readl(regs + IVSHMEM_REG_MAX_PEERS);
+	ret = ivshmem_read_cap(pdev, &raw);
 	if (ret)
 		return ret;
+	raw.bar2_flags = pci_resource_flags(pdev, IVSHMEM_BAR_SHMEM);
+	raw.bar2_start = pci_resource_start(pdev, IVSHMEM_BAR_SHMEM);
+	raw.bar2_len = pci_resource_len(pdev, IVSHMEM_BAR_SHMEM);
 
-	if (geo->state_table_size < 4ULL * geo->max_peers) {
-		dev_err(&pdev->dev,
-			"state table size 0x%x, expected at least 0x%llx for %u peers\n",
-			geo->state_table_size, 4ULL * geo->max_peers,
-			geo->max_peers);
-		return -EINVAL;
-	}
-
-	if (flags & IVSHMEM_GEO_PAGE_SECTIONS) {
-		ret = ivshmem_check_page_multiple(pdev, "state table size",
-						  geo->state_table_size);
-		if (ret)
-			return ret;
-		ret = ivshmem_check_page_multiple(pdev, "R/W section size",
-						  geo->rw_section_size);
-		if (ret)
-			return ret;
-		ret = ivshmem_check_page_multiple(pdev, "output section size",
-						  geo->output_section_size);
-		if (ret)
-			return ret;
-	}
-
-	if (check_mul_overflow(geo->output_section_size, (u64)geo->max_peers,
-			       &outputs) ||
-	    check_add_overflow((u64)geo->state_table_size,
-			       geo->rw_section_size, &total) ||
-	    check_add_overflow(total, outputs, &total)) {
-		dev_err(&pdev->dev,
-			"section sizes overflow: state 0x%x, R/W 0x%llx, output 0x%llx x %u\n",
-			geo->state_table_size, geo->rw_section_size,
-			geo->output_section_size, geo->max_peers);
-		return -EINVAL;
-	}
-	geo->rw_section_offset = geo->state_table_size;
-	geo->output_sections_offset = geo->state_table_size +
-				      geo->rw_section_size;
-	geo->total_size = total;
-
-	return ivshmem_find_region(pdev, geo, address, flags);
+	return ivshmem_check_geometry(&pdev->dev, &raw, flags, geo);
 }
 
 #endif /* _LINUX_IVSHMEM_H */
