@@ -15,8 +15,15 @@
 #            TCP both ways with CPU cost, UDP 64/1400 bytes, ping, TCP_RR,
 #            then TCP over both at the MTUs of BENCH_MTUS
 #   section  ivshmem-net only, TCP at the MTUs of BENCH_MTUS
+#   vnet     virtio-net over IVSHMEM (vmtest -P 0x8001 -N): guest 0 runs
+#            the back-end bridged to tap0, guest 1 the front-end; TCP both
+#            ways with CPU cost, ping, TCP_RR
 #   uio      uio_ivshmem doorbell ping-pong between guest 0 and 1 (a third
 #            guest, if any, sits idle on the link); memcpy in guest 0
+#   blk      virtio-blk over IVSHMEM (vmtest -P 0x8002): guest 0 runs the
+#            back-end on an image in its /tmp, guest 1 measures it and a
+#            virtio-blk-pci disk (an image in the host's /dev/shm) alike:
+#            dd write and read, 4 KiB random reads
 #   remote   (internal) one control command from the other guest
 #
 # Guest 0 measures, guest 1 serves (iperf3 -s, tcp_rr -s and a control
@@ -40,24 +47,54 @@ RR_PORT=7201
 out() { echo "BENCH $*"; }
 err() { echo "BENCH-ERROR $*"; }
 
-# The virtio-net interface
+# on_ivshmem NETDEV: its virtio device is on the IVSHMEM device (vnet)
+on_ivshmem() {
+	[ "$(cat "$(dirname "$(readlink -f "/sys/class/net/$1/device")")/vendor" \
+		2>/dev/null)" = 0x110a ]
+}
+
+# The virtio-net interface (the virtio-net-pci NIC)
 virtio_if() {
 	for d in /sys/class/net/*; do
 		case "$(readlink "$d/device/driver" 2>/dev/null)" in
-		*/virtio_net) basename "$d"; return 0 ;;
+		*/virtio_net) on_ivshmem "${d##*/}" ||
+			{ basename "$d"; return 0; } ;;
 		esac
 	done
 	return 1
 }
 
-# ifname PATH: the interface of ivshmem or virtio
-ifname() {
-	if [ "$1" = ivshmem ]; then net_if; else virtio_if; fi
+# The virtio-net over IVSHMEM interface: the back-end's TAP device on
+# guest 0, the front-end's netdev on guest 1
+VNET_TAP=tap0
+vnet_if() {
+	local d
+
+	if [ "$IDX" = 0 ]; then
+		[ -e "/sys/class/net/$VNET_TAP" ] && echo "$VNET_TAP"
+		return
+	fi
+	for d in /sys/class/net/*; do
+		case "$(readlink "$d/device/driver" 2>/dev/null)" in
+		*/virtio_net) on_ivshmem "${d##*/}" &&
+			{ basename "$d"; return 0; } ;;
+		esac
+	done
+	return 1
 }
 
-# peer_ip PATH
+# ifname PATH: the interface of ivshmem, virtio or vnet
+ifname() {
+	case $1 in
+	ivshmem) net_if ;;
+	vnet) vnet_if ;;
+	*) virtio_if ;;
+	esac
+}
+
+# peer_ip PATH: vnet uses the addresses of ivshmem-net (another run)
 peer_ip() {
-	if [ "$1" = ivshmem ]; then echo "$PEER_IP"; else echo "$V_PEER_IP"; fi
+	if [ "$1" = virtio ]; then echo "$V_PEER_IP"; else echo "$PEER_IP"; fi
 }
 
 # set_mtu PATH MTU: on this guest; fails if above the driver's maximum
@@ -290,6 +327,55 @@ net_main() {
 	return $rc
 }
 
+# ---------------------------------------------------------------- vnet
+vnet_main() {
+	local vif dev be='' r rc=0
+
+	modprobe virtio_net
+	wait_for 10 virtio_if >/dev/null || { err "no virtio-net NIC"; return 1; }
+	vif=$(virtio_if)
+	ip addr add "$V_MY_IP/24" dev "$vif" && ip link set "$vif" up || return 1
+	if [ "$IDX" = 0 ]; then
+		modprobe uio_ivshmem && modprobe tun || return 1
+		virtio-ivshmem-net -t "$VNET_TAP" 2>/tmp/vnet-be.log &
+		be=$!
+	else
+		modprobe virtio_ivshmem || return 1
+	fi
+	if wait_for 60 vnet_if >/dev/null; then
+		dev=$(vnet_if)
+		ip addr add "$MY_IP/24" dev "$dev" && ip link set "$dev" up
+	else
+		err "virtio-net over ivshmem did not come up"
+	fi
+	if [ "$IDX" != 0 ]; then
+		serve
+		return
+	fi
+
+	wait_for 60 ping -c 1 -W 1 "$V_PEER_IP" >/dev/null 2>&1 ||
+		{ err "virtio-net link down"; return 1; }
+	wait_for 30 sh -c "[ \"\$(echo stat | nc $V_PEER_IP $CTL_PORT)\" ]" ||
+		{ err "guest 1 does not answer"; return 1; }
+	wait_for 60 ping -c 1 -W 1 "$PEER_IP" >/dev/null 2>&1 ||
+		err "vnet: peer not reachable"
+	r=1
+	while [ "$r" -le "$BENCH_REPS" ]; do
+		tcp vnet tx || rc=1
+		tcp vnet rx || rc=1
+		icmp vnet || rc=1
+		rr vnet || rc=1
+		r=$((r + 1))
+	done
+	rcmd quit >/dev/null
+	kill "$be"
+	wait "$be"
+	grep 'bad request' /tmp/vnet-be.log | head -n 5 | while read -r l; do
+		err "vnet back-end: $l"
+	done
+	return $rc
+}
+
 # ---------------------------------------------------------------- uio
 IDLE=0x49444c45		# "IDLE": the third peer is on the link
 DONE=0x454e4f44		# "DONE": peer 0 has finished
@@ -352,9 +438,105 @@ uio_main() {
 	return $rc
 }
 
+# ---------------------------------------------------------------- blk
+# blk_disk ivshmem|pci: the disk of virtio_ivshmem or of virtio-pci: vdX
+blk_disk() {
+	local d p drv
+
+	for d in /sys/block/vd*; do
+		[ -e "$d/device" ] || continue
+		p=$(readlink -f "$d/device")
+		drv=$(basename "$(readlink "${p%/*}/driver")")
+		case "$1:$drv" in
+		ivshmem:virtio_ivshmem|pci:virtio-pci)
+			basename "$d"
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
+
+uptime_cs() {	# uptime in 1/100 s
+	local up
+
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}"
+}
+
+# blk_rate METRIC MIB CENTISECONDS: MB/s
+blk_rate() {
+	awk -v m="$2" -v t="$3" -v k="$1" 'BEGIN { if (t > 0)
+		printf "BENCH %s %.2f\n", k, m * 1.048576 * 100 / t }'
+}
+
+# blk_path PATH: dd 1 MiB blocks O_DIRECT write (with a flush) and read,
+# then random 4 KiB reads, queue depth 1
+blk_path() {
+	local p=$1 dev t0 t1 t2
+
+	dev=/dev/$(blk_disk "$p") || { err "blk: no $p disk"; return 1; }
+	t0=$(uptime_cs)
+	dd if=/tmp/blk.pat of="$dev" bs=1M oflag=direct conv=fsync \
+		2>/dev/null || { err "blk: $p: dd write failed"; return 1; }
+	t1=$(uptime_cs)
+	dd if="$dev" of=/dev/null bs=1M count="$BENCH_BLK_MB" iflag=direct \
+		2>/dev/null || { err "blk: $p: dd read failed"; return 1; }
+	t2=$(uptime_cs)
+	blk_rate "blk.$p.write.mbps" "$BENCH_BLK_MB" $((t1 - t0))
+	blk_rate "blk.$p.read.mbps" "$BENCH_BLK_MB" $((t2 - t1))
+	blk_randread -t "$BENCH_BLK_MS" "$dev" | awk -v p="$p" '
+	$1 == "randread" {
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			v[kv[1]] = kv[2]
+		}
+		m = "BENCH blk." p ".randread."
+		printf "%siops %s\n", m, v["iops"]
+		printf "%smedian_us %s\n", m, v["median_us"]
+		printf "%sp99_us %s\n", m, v["p99_us"] }'
+}
+
+blk_main() {
+	local be r p rc=0
+
+	if [ "$IDX" = 0 ]; then
+		modprobe uio_ivshmem || return 1
+		truncate -s $((BENCH_BLK_MB + 1))M /tmp/blk.img || return 1
+		virtio-ivshmem-block -v -f /tmp/blk.img 2>/tmp/blk-be.log &
+		be=$!
+		# guest 1 unloads virtio_ivshmem when it is done
+		wait_for "$BENCH_TIMEOUT" grep -q 'front-end left READY' \
+			/tmp/blk-be.log || rc=1
+		kill "$be"
+		wait "$be"
+		tail -n 1 /tmp/blk-be.log
+		grep 'bad request:' /tmp/blk-be.log | head -n 5 |
+			while read -r p; do err "blk back-end: $p"; done
+		return $rc
+	fi
+	modprobe virtio_blk
+	modprobe virtio_ivshmem || return 1
+	for p in ivshmem pci; do
+		wait_for 60 blk_disk "$p" >/dev/null || err "blk: no $p disk"
+	done
+	head -c $((BENCH_BLK_MB << 20)) /dev/urandom >/tmp/blk.pat
+	r=1
+	while [ "$r" -le "$BENCH_REPS" ]; do
+		for p in ivshmem pci; do
+			blk_path "$p" || rc=1
+		done
+		r=$((r + 1))
+	done
+	rmmod virtio_ivshmem
+	return $rc
+}
+
 case "${1:-$BENCH_MODE}" in
 remote) remote ;;
 net|section) net_main ;;
+vnet) vnet_main ;;
 uio) uio_main ;;
+blk) blk_main ;;
 *) err "unknown mode ${1:-$BENCH_MODE}"; exit 1 ;;
 esac

@@ -29,10 +29,14 @@ REQUIRED = [f'net.{p}.{m}' for p in PATHS for m in (
     'tcp_rx.cpu_s_per_gb', 'udp64.pps', 'udp1400.pps',
     'ping.median_us', 'ping.p99_us', 'rr.median_us', 'rr.p99_us')] + [
     'scale.ivshmem.1M.mtu1500.mbps', 'scale.ivshmem.64K.mtu1500.mbps',
+    'net.vnet.tcp_tx.mbps', 'net.vnet.tcp_rx.mbps', 'net.vnet.ping.median_us',
+    'net.vnet.ping.p99_us', 'net.vnet.rr.median_us', 'net.vnet.rr.p99_us',
     'uio.peers2.median_us', 'uio.peers2.p99_us',
     'uio.peers3.median_us', 'uio.peers3.p99_us',
     'eventfd.host.median_us', 'eventfd.host.p99_us',
-    'memcpy.guest.1048576.gbps', 'memcpy.host.1048576.gbps']
+    'memcpy.guest.1048576.gbps', 'memcpy.host.1048576.gbps'] + [
+    f'blk.{p}.{m}' for p in ('ivshmem', 'pci') for m in (
+        'write.mbps', 'read.mbps', 'randread.iops')]
 
 # (title, ivshmem metric, alternative metric, alternative name, unit,
 #  better): the ratio table at the top of the report
@@ -59,6 +63,23 @@ RATIOS = [
     ('CPU per GB, TCP g1 -> g0 (both guests)',
      'net.ivshmem.tcp_rx.cpu_s_per_gb', 'net.virtio.tcp_rx.cpu_s_per_gb',
      'virtio-net', 'CPU s/GB', 'lower'),
+    ('virtio-net over ivshmem: TCP g0 -> g1', 'net.vnet.tcp_tx.mbps',
+     'net.virtio.tcp_tx.mbps', 'virtio-net', 'Mbit/s', 'higher'),
+    ('virtio-net over ivshmem: TCP g1 -> g0', 'net.vnet.tcp_rx.mbps',
+     'net.virtio.tcp_rx.mbps', 'virtio-net', 'Mbit/s', 'higher'),
+    ('virtio-net over ivshmem: ICMP RTT, median',
+     'net.vnet.ping.median_us', 'net.virtio.ping.median_us', 'virtio-net',
+     'us', 'lower'),
+    ('virtio-net over ivshmem: TCP_RR RTT, median', 'net.vnet.rr.median_us',
+     'net.virtio.rr.median_us', 'virtio-net', 'us', 'lower'),
+    ('Block: sequential write (dd, 1 MiB, O_DIRECT)',
+     'blk.ivshmem.write.mbps', 'blk.pci.write.mbps', 'virtio-blk-pci',
+     'MB/s', 'higher'),
+    ('Block: sequential read (dd, 1 MiB, O_DIRECT)', 'blk.ivshmem.read.mbps',
+     'blk.pci.read.mbps', 'virtio-blk-pci', 'MB/s', 'higher'),
+    ('Block: 4 KiB random reads, queue depth 1',
+     'blk.ivshmem.randread.iops', 'blk.pci.randread.iops', 'virtio-blk-pci',
+     'IOPS', 'higher'),
     ('Doorbell round trip, median (uio_ivshmem, guests)',
      'uio.peers2.median_us', 'eventfd.host.median_us',
      'eventfd (host processes)', 'us', 'lower'),
@@ -278,6 +299,35 @@ def write_md(out, meta, m, ratios, missing, errors, failures):
     w('\n![latency distribution](latency_cdf.png) '
       '![UDP](throughput_vs_msgsize.png)\n')
 
+    w('## Networking: virtio-net over ivshmem\n')
+    w('virtio-net over ivshmem: the virtio_net driver on virtio_ivshmem '
+      '(protocol 8001h, 4 MiB R/W section) in guest 1, the '
+      'virtio-ivshmem-net back-end bridged to a TAP device in guest 0 '
+      '(offloads on), a run of its own. virtio-net and ivshmem-net: the '
+      'networking run above. iperf3 from guest 0 (the back-end) to guest 1 '
+      '("rx": -R); CPU is both guests, the back-end included. Ratio: '
+      'virtio-net over ivshmem / virtio-net.\n')
+    w('| Figure | virtio-net over ivshmem | virtio-net | ratio | '
+      'ivshmem-net |')
+    w('|---|---|---|---|---|')
+    for key, title in (
+            ('tcp_tx.mbps', 'TCP g0 -> g1, Mbit/s'),
+            ('tcp_rx.mbps', 'TCP g1 -> g0, Mbit/s'),
+            ('ping.median_us', 'ICMP RTT median, us'),
+            ('ping.p99_us', 'ICMP RTT p99, us'),
+            ('rr.median_us', 'TCP_RR RTT median, us'),
+            ('rr.p99_us', 'TCP_RR RTT p99, us'),
+            ('rr.tps', 'TCP_RR transactions/s'),
+            ('tcp_tx.cpu_s_per_gb', 'CPU s/GB, TCP g0 -> g1'),
+            ('tcp_rx.cpu_s_per_gb', 'CPU s/GB, TCP g1 -> g0')):
+        a, b = m.get(f'net.vnet.{key}'), m.get(f'net.virtio.{key}')
+        ratio = (fmt(a['median'] / b['median'])
+                 if a and b and b['median'] else 'n/a')
+        w(f"| {title} | {cell(m, f'net.vnet.{key}')} | "
+          f"{cell(m, f'net.virtio.{key}')} | {ratio} | "
+          f"{cell(m, f'net.ivshmem.{key}')} |")
+    w('')
+
     w('## Scaling\n')
     w('TCP g0 -> g1, Mbit/s, by MTU (1 MiB ivshmem-net sections):\n')
     w('| MTU | ivshmem-net | virtio-net |')
@@ -301,6 +351,30 @@ def write_md(out, meta, m, ratios, missing, errors, failures):
           + ' |')
     w('\n![MTU](throughput_vs_mtu.png) '
       '![section size](throughput_vs_section.png)\n')
+
+    w('## Block: virtio-blk over ivshmem vs virtio-blk-pci\n')
+    w('virtio-blk over ivshmem: the virtio_blk driver on virtio_ivshmem '
+      '(protocol 8002h, 4 MiB R/W section) in guest 1, the '
+      'virtio-ivshmem-block back-end in guest 0 serving an image in its '
+      'tmpfs. virtio-blk-pci: a second disk of guest 1, QEMU serving an '
+      'image in the host\'s /dev/shm. Same run, same guest, same tools: dd '
+      'of the same random data, 1 MiB blocks, O_DIRECT, the write ending '
+      'with a flush; `blk_randread`, 4 KiB reads at the same random '
+      'offsets, one at a time.\n')
+    w('| Figure | virtio-blk over ivshmem | virtio-blk-pci | ratio |')
+    w('|---|---|---|---|')
+    for key, title in (
+            ('write.mbps', 'Sequential write, MB/s'),
+            ('read.mbps', 'Sequential read, MB/s'),
+            ('randread.iops', '4 KiB random reads, IOPS'),
+            ('randread.median_us', '4 KiB random read latency median, us'),
+            ('randread.p99_us', '4 KiB random read latency p99, us')):
+        a, b = m.get(f'blk.ivshmem.{key}'), m.get(f'blk.pci.{key}')
+        ratio = (fmt(a['median'] / b['median'])
+                 if a and b and b['median'] else 'n/a')
+        w(f"| {title} | {cell(m, f'blk.ivshmem.{key}')} | "
+          f"{cell(m, f'blk.pci.{key}')} | {ratio} |")
+    w('')
 
     w('## Doorbells: uio_ivshmem vs eventfd\n')
     w('Round trip of `ivshmem pingpong` (MSI-X vector 1) between guest 0 '

@@ -33,6 +33,8 @@ bench_check() {
 		         'uio.peers3.median_us', 'uio.peers3.p99_us',
 		         'eventfd.host.median_us', 'eventfd.host.p99_us',
 		         'memcpy.guest.1048576.gbps', 'memcpy.host.1048576.gbps']
+		keys += [f'blk.{p}.{m}' for p in ('ivshmem', 'pci') for m in (
+		    'write.mbps', 'read.mbps', 'randread.iops')]
 		m = r['metrics']
 		bad = [k for k in keys
 		       if k not in m or not m[k]['median'] > 0
