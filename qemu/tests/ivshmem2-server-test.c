@@ -1337,6 +1337,65 @@ static void test_daemon(void)
     end_group("daemon mode writes the pidfile, SIGTERM cleans up");
 }
 
+/*
+ * A server killed with SIGKILL leaves its shm object behind. One started
+ * with the same -M name must create a new object: the guests of the old
+ * server may still map the old one, which must keep its size and content.
+ */
+static void test_restart(void)
+{
+    char shm[64];
+    struct stat st, st2;
+    uint8_t *p, *q;
+    Init in, in2;
+    Srv s, s2;
+    int c, c2;
+
+    begin_group();
+    snprintf(shm, sizeof(shm), "/ivshmem2-test-%d-restart", (int)getpid());
+    if (CHECK(srv_start(&s, "-M", shm, NULL), "server did not start")) {
+        c = client_connect(s.sock);
+        if (get_init(c, &in)) {
+            p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, in.fd,
+                     0);
+            if (CHECK(p != MAP_FAILED, "mmap")) {
+                p[100] = 0x5a;
+                srv_stop(&s, SIGKILL);
+                if (CHECK(srv_start(&s2, "-M", shm, NULL),
+                          "no restart with the same -M name")) {
+                    c2 = client_connect(s2.sock);
+                    if (get_init(c2, &in2)) {
+                        CHECK(in2.id == 0, "new server gave ID %u", in2.id);
+                        CHECK(fstat(in.fd, &st) == 0 &&
+                              fstat(in2.fd, &st2) == 0 &&
+                              st.st_ino != st2.st_ino,
+                              "the new server reused the old object");
+                        CHECK(st.st_size == st2.st_size,
+                              "old object resized to %lld",
+                              (long long)st.st_size);
+                        CHECK(p[100] == 0x5a, "old memory lost its content");
+                        q = mmap(NULL, 4096, PROT_READ, MAP_SHARED, in2.fd,
+                                 0);
+                        if (CHECK(q != MAP_FAILED, "mmap new")) {
+                            CHECK(q[100] == 0, "new memory not zero");
+                            munmap(q, 4096);
+                        }
+                        close(in2.fd);
+                    }
+                    close(c2);
+                }
+                srv_stop(&s2, SIGTERM);
+                munmap(p, 4096);
+            }
+            close(in.fd);
+        }
+        close(c);
+    }
+    srv_stop(&s, SIGKILL);
+    shm_unlink(shm);
+    end_group("restart after SIGKILL: new memory, the old link's stays");
+}
+
 static void test_socket_handling(void)
 {
     struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -1466,6 +1525,7 @@ int main(int argc, char *argv[])
     test_file_backing();
     test_hugetlbfs();
     test_daemon();
+    test_restart();
     test_socket_handling();
     test_slow_client();
 

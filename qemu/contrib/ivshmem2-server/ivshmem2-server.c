@@ -435,7 +435,15 @@ static void setup_memory(void)
 
     if (srv.shm_name) {
         what = srv.shm_name;
-        srv.shm_fd = shm_open(srv.shm_name, O_RDWR | O_CREAT | O_TRUNC |
+        /*
+         * A new object, never the old one: guests of a server that was
+         * killed (which leaves its object behind) may still map it, and
+         * truncating it would pull their memory away.
+         */
+        if (shm_unlink(srv.shm_name) < 0 && errno != ENOENT) {
+            die("-M %s: shm_unlink: %s", what, strerror(errno));
+        }
+        srv.shm_fd = shm_open(srv.shm_name, O_RDWR | O_CREAT | O_EXCL |
                               O_CLOEXEC, 0600);
         if (srv.shm_fd < 0) {
             die("-M %s: shm_open: %s", what, strerror(errno));
@@ -456,6 +464,11 @@ static void setup_memory(void)
         free(tmpl);
     } else {
         what = srv.mem_path;
+        /* a new file, for the same reason as with -M */
+        if (lstat(srv.mem_path, &st) == 0 && S_ISREG(st.st_mode) &&
+            unlink(srv.mem_path) < 0) {
+            die("-m %s: cannot replace: %s", what, strerror(errno));
+        }
         srv.shm_fd = open(srv.mem_path, O_RDWR | O_CREAT | O_TRUNC |
                           O_CLOEXEC, 0600);
         if (srv.shm_fd < 0) {

@@ -4,7 +4,7 @@
 # Build steps of the test bed, one per sub-command, each failing on any
 # compiler or checker finding:
 #
-#   build.sh kmods K       modules for guest kernel K (6.1|6.12), W=1,
+#   build.sh kmods K       modules for guest kernel K (6.1|6.12|debug), W=1,
 #                          warnings are errors; result in build/kmod-K/
 #   build.sh sparse K      sparse (C=2) over the modules for kernel K
 #   build.sh server        the interconnect server, build/host/ivshmem2-server
@@ -86,6 +86,8 @@ cmd_payload() {
 	cp -a "$KTOOLS/tools/testing/selftests" "$ov/tools/testing/"
 	cp -a "$TOP/tools/testing/selftests/." "$ov/tools/testing/selftests/"
 	cp -a "$TOP/tools/ivshmem" "$ov/tools/"
+	mkdir -p "$ov/tools/virtio"
+	cp -a "$TOP/tools/virtio/ivshmem" "$ov/tools/virtio/"
 	for t in $(cd "$TOP/tools/testing/selftests" &&
 		   find . -name Makefile -printf '%h\n' | sort); do
 		rel=${t#./}

@@ -6,6 +6,9 @@
 # Maps the short kernel names used by vmtest (6.1, 6.12) to the Debian kernel
 # release of the installed headers package, and fetches + extracts the
 # matching linux-image package into $IVSHMEM_CACHE/kernels/<release>/.
+# "debug" is the debug kernel built by debug-kernel.sh (KASAN, lockdep,
+# kmemleak, ...; cached in $IVSHMEM_CACHE/debug-kernel/): its kdir is the
+# built tree, and fetching it builds it (about 15 minutes cold).
 #
 # As a command:
 #   kernels.sh release K      print the kernel release (e.g. 6.1.0-56-amd64)
@@ -20,8 +23,9 @@
 # As a library (source it): kernels_release, kernels_kdir, kernels_vmlinuz,
 # kernels_vmlinux, kernels_moddir, kernels_root, kernels_fetch, each taking one kernel name.
 #
-# K is a short name (6.1, 6.12) or a full Debian release string
-# (e.g. 6.12.117+deb12-amd64) whose headers package is installed.
+# K is a short name (6.1, 6.12, debug) or a full Debian release string
+# (e.g. 6.12.117+deb12-amd64) whose headers package is installed, or the
+# release of the debug kernel (<version>-ivshmem-debug).
 
 # Short name -> Debian headers meta package. Extend here.
 declare -gA KERNELS_META=(
@@ -30,6 +34,10 @@ declare -gA KERNELS_META=(
 )
 
 KERNELS_CACHE="${IVSHMEM_CACHE:-/var/cache/ivshmem2-linux}/kernels"
+KERNELS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Release suffix of the debug kernel (CONFIG_LOCALVERSION in debug.config).
+KERNELS_DEBUG_SUFFIX=-ivshmem-debug
+kernels__debug_out=
 
 kernels_die() {
 	echo "kernels.sh: $*" >&2
@@ -65,9 +73,36 @@ kernels__apt_download() {
 		{ kernels__apt_update && (cd "$1" && apt-get -o APT::Sandbox::User=root download "$2" >&2); }
 }
 
+# Is K the debug kernel (short name or release)?
+kernels_is_debug() {
+	[[ "$1" == debug || "$1" == *"$KERNELS_DEBUG_SUFFIX" ]]
+}
+
+# kernels__debug: print the cache directory of the debug kernel, building it
+# when it is not there (debug-kernel.sh; its progress goes to stderr).
+kernels__debug() {
+	if [[ -z "$kernels__debug_out" ]]; then
+		kernels__debug_out="$("$KERNELS_DIR/debug-kernel.sh" | tail -n1)" || true
+		if [[ ! -s "$kernels__debug_out/release" ]]; then
+			kernels__debug_out=
+			kernels_die "debug-kernel.sh failed"
+			return 1
+		fi
+	fi
+	echo "$kernels__debug_out"
+}
+
 # kernels_release K: print the kernel release for short name or release K.
 kernels_release() {
-	local k="$1" meta deps rel
+	local k="$1" meta deps rel dir
+	if kernels_is_debug "$k"; then
+		dir="$(kernels__debug)" || return 1
+		rel="$(cat "$dir/release")"
+		[[ "$k" == debug || "$k" == "$rel" ]] ||
+			{ kernels_die "debug kernel $k is not the cached one ($rel)"; return 1; }
+		echo "$rel"
+		return 0
+	fi
 	if [[ -z "${KERNELS_META[$k]:-}" ]]; then
 		if [[ "$k" == *-* ]]; then
 			echo "$k"
@@ -100,6 +135,11 @@ kernels__headers() {
 
 kernels_kdir() {
 	local rel
+	if kernels_is_debug "$1"; then
+		rel="$(kernels_release "$1")" || return 1
+		echo "$(kernels__debug)/linux"
+		return 0
+	fi
 	rel="$(kernels_release "$1")" || return 1
 	kernels__headers "$rel" >/dev/null || return 1
 	echo "/usr/src/linux-headers-$rel"
@@ -116,6 +156,10 @@ kernels__cached() {
 kernels_fetch() {
 	local rel ver dir tmp deb old
 	local -a debs
+	if kernels_is_debug "$1"; then
+		kernels__debug >/dev/null
+		return
+	fi
 	rel="$(kernels_release "$1")" || return 1
 	ver="$(kernels__headers "$rel")" || return 1
 	dir="$KERNELS_CACHE/$rel"
@@ -165,6 +209,10 @@ kernels_fetch() {
 kernels_root() {
 	local rel
 	rel="$(kernels_release "$1")" || return 1
+	if kernels_is_debug "$rel"; then
+		echo "$(kernels__debug)/root"
+		return 0
+	fi
 	kernels_fetch "$rel" || return 1
 	echo "$KERNELS_CACHE/$rel"
 }
@@ -233,6 +281,7 @@ kernels_main() {
 		;;
 	list)
 		printf '%s\n' "${!KERNELS_META[@]}" | sort -V
+		echo debug
 		;;
 	-h | --help | help)
 		sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"

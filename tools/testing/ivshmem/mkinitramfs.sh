@@ -4,7 +4,7 @@
 # mkinitramfs.sh - base guest initramfs for vmtest
 #
 # Usage: mkinitramfs.sh [-f] KERNEL
-#   KERNEL  6.1, 6.12 or a full release (see kernels.sh)
+#   KERNEL  6.1, 6.12, debug or a full release (see kernels.sh)
 #   -f      rebuild even if a cached image exists
 #
 # Prints the path of an uncompressed newc cpio as the last stdout line. It is
@@ -32,7 +32,7 @@ GUEST_MODULES=(
 	drivers/virtio/
 	virtio_net net_failover failover
 	tun veth dummy
-	virtio_blk virtio_console
+	virtio_blk virtio_console loop
 	ext4 jbd2 mbcache crc16 crc32c_generic crc32c_intel libcrc32c
 	af_packet
 )
@@ -66,7 +66,7 @@ shift $((OPTIND - 1))
 kernel="$1"
 rel="$(kernels_release "$kernel")"
 kernels_fetch "$rel"
-kroot="$KERNELS_CACHE/$rel"
+kroot="$(kernels_root "$rel")"
 moddir="$(kernels_moddir "$rel")"
 
 busybox="$(command -v busybox || true)"
