@@ -22,16 +22,6 @@
 #include <kunit/test.h>
 #include <linux/log2.h>
 
-/* Kernels before 6.6 have no KUNIT_ARRAY_PARAM_DESC() */
-#ifndef KUNIT_ARRAY_PARAM_DESC
-#define KUNIT_ARRAY_PARAM_DESC(name, array, desc_member)		\
-	static void name##_desc(typeof((array)[0]) *p, char *desc)	\
-	{								\
-		strscpy(desc, p->desc_member, KUNIT_PARAM_DESC_SIZE);	\
-	}								\
-	KUNIT_ARRAY_PARAM(name, array, name##_desc)
-#endif
-
 /* A zeroed PCI device that only serves as the name in error messages */
 static struct pci_dev *ivnet_test_pdev(struct kunit *test)
 {
@@ -121,7 +111,12 @@ static const struct ivnet_sizing_case ivnet_sizing_cases[] = {
 	{ "4 GiB (too large)", SZ_4G, -EINVAL },
 };
 
-KUNIT_ARRAY_PARAM_DESC(ivnet_sizing, ivnet_sizing_cases, desc);
+static void ivnet_sizing_desc(const struct ivnet_sizing_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(ivnet_sizing, ivnet_sizing_cases, ivnet_sizing_desc);
 
 static void ivnet_test_sizing(struct kunit *test)
 {
@@ -240,7 +235,12 @@ static const struct ivnet_desc_case ivnet_desc_cases[] = {
 	  IVNET_STAT_RX_LENGTH_ERRORS },
 };
 
-KUNIT_ARRAY_PARAM_DESC(ivnet_desc, ivnet_desc_cases, desc);
+static void ivnet_desc_desc(const struct ivnet_desc_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(ivnet_desc, ivnet_desc_cases, ivnet_desc_desc);
 
 static void ivnet_test_rx_desc(struct kunit *test)
 {
@@ -534,7 +534,14 @@ static const struct ivnet_peer_state_case ivnet_peer_state_cases[] = {
 	{ "READY -> U32_MAX (undefined)", 2, U32_MAX, 0, true, true },
 };
 
-KUNIT_ARRAY_PARAM_DESC(ivnet_peer_state, ivnet_peer_state_cases, desc);
+static void ivnet_peer_state_desc(const struct ivnet_peer_state_case *c,
+				  char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(ivnet_peer_state, ivnet_peer_state_cases,
+		  ivnet_peer_state_desc);
 
 static void ivnet_test_peer_state(struct kunit *test)
 {

@@ -16,16 +16,6 @@
 
 #include <kunit/test.h>
 
-/* Kernels before 6.6 have no KUNIT_ARRAY_PARAM_DESC() */
-#ifndef KUNIT_ARRAY_PARAM_DESC
-#define KUNIT_ARRAY_PARAM_DESC(name, array, desc_member)		\
-	static void name##_desc(typeof((array)[0]) *p, char *desc)	\
-	{								\
-		strscpy(desc, p->desc_member, KUNIT_PARAM_DESC_SIZE);	\
-	}								\
-	KUNIT_ARRAY_PARAM(name, array, name##_desc)
-#endif
-
 #define VI_TEST_HDR		0x4c	/* header without config: 2 chunks */
 
 /* x86_64 and UML: the hand-computed chunk sizes assume these */
@@ -101,7 +91,12 @@ static const struct vi_chunk_case vi_chunk_cases[] = {
 	{ "1 GiB (largest)", SZ_1G, 4096, 262144 },	/* 262144 -> 4096 */
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_chunk, vi_chunk_cases, desc);
+static void vi_chunk_desc(const struct vi_chunk_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_chunk, vi_chunk_cases, vi_chunk_desc);
 
 static void vi_test_chunk_size(struct kunit *test)
 {
@@ -135,7 +130,12 @@ static const struct vi_block_case vi_block_cases[] = {
 	{ "header beyond", 8, 9, 0 },
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_block, vi_block_cases, desc);
+static void vi_block_desc(const struct vi_block_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_block, vi_block_cases, vi_block_desc);
 
 static void vi_test_largest_block(struct kunit *test)
 {
@@ -206,7 +206,12 @@ static const struct vi_align_case vi_align_cases[] = {
 	{ "0 bytes", 0, -1 },
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_align, vi_align_cases, desc);
+static void vi_align_desc(const struct vi_align_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_align, vi_align_cases, vi_align_desc);
 
 static void vi_test_alloc_alignment(struct kunit *test)
 {
@@ -233,7 +238,12 @@ static const struct vi_fill_case vi_fill_cases[] = {
 	{ "4096 bytes", SZ_4K, 1 },	/* block of 64 at 64 */
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_fill, vi_fill_cases, desc);
+static void vi_fill_desc(const struct vi_fill_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_fill, vi_fill_cases, vi_fill_desc);
 
 /*
  * Allocates until the section is full: every block is aligned, outside the
@@ -456,7 +466,12 @@ static const struct vi_geo_case vi_geo_cases[] = {
 	{ "R/W section 1 GiB + 1", 0x8003, 2, 0, SZ_1G + 1ULL, -EINVAL },
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_geo, vi_geo_cases, desc);
+static void vi_geo_desc(const struct vi_geo_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_geo, vi_geo_cases, vi_geo_desc);
 
 static void vi_test_geometry(struct kunit *test)
 {
@@ -500,7 +515,12 @@ static const struct vi_header_case vi_header_cases[] = {
 	{ "size U32_MAX", 1, U32_MAX, -EINVAL },
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_header, vi_header_cases, desc);
+static void vi_header_desc(const struct vi_header_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_header, vi_header_cases, vi_header_desc);
 
 static void vi_test_header(struct kunit *test)
 {
@@ -537,7 +557,12 @@ static const struct vi_queue_case vi_queue_cases[] = {
 	{ "already enabled", 8, 1, true, -EBUSY },
 };
 
-KUNIT_ARRAY_PARAM_DESC(vi_queue, vi_queue_cases, desc);
+static void vi_queue_desc(const struct vi_queue_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vi_queue, vi_queue_cases, vi_queue_desc);
 
 static void vi_test_queue(struct kunit *test)
 {
