@@ -11,7 +11,15 @@
 # counters moved, and no KASAN, lockdep, kmemleak or other report
 # (tools/testing/selftests/drivers/ivshmem/virtio/virtio_ivshmem_hostile.sh).
 
+hostile_scale_sh() {
+	printf 'export KSFT_MACHINE_SLOW=yes\n'
+	printf 'export HOSTILE_BURST=2000 HOSTILE_LONG=1\n'
+	printf 'export IVSHMEM_MUTATIONS=%s HOSTILE_SEED=%s\n' \
+		"${IVSHMEM_MUTATIONS:-100000}" "${HOSTILE_SEED:-1}"
+	printf 'cd /opt/ivshmem/tests/drivers/ivshmem/virtio || exit 1\n'
+	printf './virtio_ivshmem_hostile.sh\n'
+}
+
 scenario virtio-hostile-scale \
 	"-n 2 -k 6.12 -V 3 -P 0x8003 -r 256K -o 0 -t 10800" \
-	"$(printf 'export KSFT_MACHINE_SLOW=yes IVSHMEM_MUTATIONS=%s HOSTILE_SEED=%s HOSTILE_BURST=2000 HOSTILE_LONG=1\ncd /opt/ivshmem/tests/drivers/ivshmem/virtio || exit 1\n./virtio_ivshmem_hostile.sh\n' \
-		"${IVSHMEM_MUTATIONS:-100000}" "${HOSTILE_SEED:-1}")"
+	"$(hostile_scale_sh)"

@@ -57,11 +57,12 @@ scenario virtio-block-intx \
 	"$(vblk_sh basic)"
 
 hostile_sh() {	# hostile_sh MUTATIONS
-	printf 'export KSFT_MACHINE_SLOW=yes IVSHMEM_MUTATIONS=%s\ncd %s || exit 1\n./virtio_ivshmem_hostile.sh\n' \
-		"$1" "$VIRTIO"
+	printf 'export KSFT_MACHINE_SLOW=yes IVSHMEM_MUTATIONS=%s\n' "$1"
+	printf 'cd %s || exit 1\n./virtio_ivshmem_hostile.sh\n' "$VIRTIO"
 }
 
-scenario virtio-hostile-6.12 "-n 2 -k 6.12 -V 3 -P 0x8003 -r 256K -o 0 -t 600" \
-	"$(hostile_sh 1000)"
-scenario virtio-hostile-intx "-n 2 -k 6.12,6.1 -m intx -P 0x8003 -r 256K -o 0 -t 600" \
+scenario virtio-hostile-6.12 \
+	"-n 2 -k 6.12 -V 3 -P 0x8003 -r 256K -o 0 -t 600" "$(hostile_sh 1000)"
+scenario virtio-hostile-intx \
+	"-n 2 -k 6.12,6.1 -m intx -P 0x8003 -r 256K -o 0 -t 600" \
 	"$(hostile_sh 1000)"

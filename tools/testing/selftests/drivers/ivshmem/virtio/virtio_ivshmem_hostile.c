@@ -132,8 +132,9 @@ static const enum kind header_kinds[] = {
 	K_GENERATION, K_WT_GARBAGE,
 };
 
+/* after lengths: ids out of range first, duplicates (which desync) last */
 static const enum kind used_kinds[] = {
-	K_USED_LEN, K_USED_LEN, K_USED_LEN, K_USED_IDX, K_USED_ID, K_USED_DUP,
+	K_USED_ID, K_USED_IDX, K_USED_DUP,
 };
 
 static const enum kind random_kinds[] = {
@@ -142,9 +143,10 @@ static const enum kind random_kinds[] = {
 	K_USED_DUP, K_EVENT, K_DESC, K_DOORBELL, K_FIELD, K_FIELD, K_BYTES,
 };
 
+/* in this order: a short run still gets the status and early answers */
 static const enum kind register_kinds[] = {
-	K_REVISION, K_SIZE, K_FEATURES, K_QUEUE, K_STATUS, K_WT_NEVER,
-	K_WT_EARLY, K_WT_GARBAGE,
+	K_STATUS, K_WT_EARLY, K_REVISION, K_QUEUE, K_WT_NEVER, K_FEATURES,
+	K_SIZE, K_WT_GARBAGE,
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -524,9 +526,10 @@ static void bad_queue(void)
 
 static void bad_status(void)
 {
+	static unsigned int n;
 	uint32_t v = vbe_rd32(b, VBE_H_DEVICE_STATUS) & 0xff;
 
-	switch (below(4)) {
+	switch (n++ % 4) {
 	case 0:
 		v |= VBE_S_DRIVER_OK;		/* before the driver set it */
 		break;
@@ -727,7 +730,9 @@ static int wait_go(bool expect_failure)
 		    now_ms() - last_write_ms > IDLE_REG_MS)
 			return 1;
 		if (queues_up() && now_ms() > hello) {
-			snprintf(s, sizeof(s), "HELLO %lu\n", sessions);
+			/* twice: sed reads a line ahead before it acts */
+			snprintf(s, sizeof(s), "HELLO %lu\nHELLO %lu\n",
+				 sessions, sessions);
 			rx_queue(s);
 			hello = now_ms() + 2000;
 		}
@@ -1009,13 +1014,16 @@ static void flap(void)
 	count(K_STATE);
 }
 
-static enum kind pick(enum phase ph)
+/* Mutation @i of @n in phase @ph */
+static enum kind pick(enum phase ph, unsigned long i, unsigned long n)
 {
 	switch (ph) {
 	case PH_HEADER:
 		return header_kinds[below(ARRAY_SIZE(header_kinds))];
 	case PH_USED:
-		return used_kinds[below(ARRAY_SIZE(used_kinds))];
+		if (i < n * 6 / 10)
+			return K_USED_LEN;
+		return used_kinds[(i - n * 6 / 10) % ARRAY_SIZE(used_kinds)];
 	case PH_EVENT:
 		return K_EVENT;
 	case PH_DESC:
@@ -1041,21 +1049,27 @@ static void run_burst(enum phase ph, unsigned long n)
 			send_lines(1);
 		serve();
 		if (queues_up())
-			mutate(pick(ph));
+			mutate(pick(ph, i, n));
 		else
 			mutate(below(2) ? K_BYTES : K_DOORBELL);
 	}
 }
 
-/* One session: register (maybe with a bad answer), traffic, burst */
-static int run_session(enum phase ph)
+/*
+ * One session: register (maybe with a bad answer), traffic, @n mutations.
+ * A bad answer comes at a random write transaction, early enough for its
+ * kind: registering writes the feature selector first (about 8 writes),
+ * the status at 3, 4, 5 and 12, the queues from 13 on, about 27 in all.
+ */
+static int run_session(enum phase ph, unsigned long n)
 {
-	unsigned long n;
 	int ret;
 
 	if (ph == PH_REGISTER) {
 		armed = register_kinds[reg_next++ % ARRAY_SIZE(register_kinds)];
-		armed_at = below(24);
+		armed_at = below(armed == K_FEATURES ? 8 :
+				 armed == K_STATUS || armed == K_QUEUE ? 13 :
+				 24);
 	}
 	if (start_session())
 		return -1;
@@ -1078,8 +1092,7 @@ static int run_session(enum phase ph)
 	}
 	if (ph == PH_REGISTER)
 		return 0;
-	n = ph == PH_STATE ? burst / 8 + 1 : burst;
-	run_burst(ph, n);
+	run_burst(ph, ph == PH_STATE ? n / 8 + 1 : n);
 	return 0;
 }
 
@@ -1102,7 +1115,7 @@ static int final_session(void)
 	echo = true;
 	got_done = false;
 	tx_bytes = 0;
-	rx_queue("FINAL\n");
+	rx_queue("FINAL\nFINAL\n");
 	end = now_ms() + timeout_ms;
 	while (!got_done && now_ms() < end)
 		if (!serve())
@@ -1178,8 +1191,9 @@ static const struct vbe_device hostile_device = {
 int main(int argc, char **argv)
 {
 	static const enum phase structured[] = {
-		PH_HEADER, PH_REGISTER, PH_USED, PH_EVENT, PH_REGISTER,
-		PH_DESC, PH_DOORBELL, PH_REGISTER, PH_STATE, PH_REGISTER,
+		PH_HEADER, PH_REGISTER, PH_USED, PH_REGISTER, PH_EVENT,
+		PH_REGISTER, PH_DESC, PH_REGISTER, PH_DOORBELL, PH_REGISTER,
+		PH_STATE, PH_REGISTER,
 	};
 	const char *spec = NULL;
 	unsigned int i;
@@ -1233,10 +1247,13 @@ int main(int argc, char **argv)
 	t0 = now_ms();
 
 	for (i = 0; total < target && !ret; i++) {
-		enum phase ph = i < ARRAY_SIZE(structured) ? structured[i] :
+		bool first = i < ARRAY_SIZE(structured);
+		enum phase ph = first ? structured[i] :
 				below(4) ? PH_RANDOM : PH_REGISTER;
 
-		ret = run_session(ph);
+		/* a short run still goes through every phase */
+		ret = run_session(ph, first && burst > target / 8 ?
+				  target / 8 + 1 : burst);
 	}
 	report(t0);
 	if (!ret)
