@@ -175,7 +175,8 @@ enum ivnet_stat {
 	IVNET_STAT_TX_DROPPED,		/* no room or link not running */
 	IVNET_STAT_TX_NOTIFY,		/* frame doorbells to the peer */
 	IVNET_STAT_TX_QUEUE_STOPPED,	/* ring full, queue stopped */
-	IVNET_STAT_TX_LAST = IVNET_STAT_TX_QUEUE_STOPPED,
+	IVNET_STAT_TX_TSO,		/* GSO frames we cut into segments */
+	IVNET_STAT_TX_LAST = IVNET_STAT_TX_TSO,
 	IVNET_STAT_RING_ERRORS,		/* broken ring detected */
 	IVNET_STAT_LINK_RESETS,		/* left READY or RUN */
 	IVNET_STAT_PEER_BAD_STATE,	/* undefined peer state seen */
@@ -194,6 +195,7 @@ static const char ivnet_stat_names[IVNET_STAT_NUM][ETH_GSTRING_LEN] = {
 	[IVNET_STAT_TX_DROPPED]		= "tx_dropped",
 	[IVNET_STAT_TX_NOTIFY]		= "tx_notify",
 	[IVNET_STAT_TX_QUEUE_STOPPED]	= "tx_queue_stopped",
+	[IVNET_STAT_TX_TSO]		= "tx_tso",
 	[IVNET_STAT_RING_ERRORS]	= "ring_errors",
 	[IVNET_STAT_LINK_RESETS]	= "link_resets",
 	[IVNET_STAT_PEER_BAD_STATE]	= "peer_bad_state",
@@ -757,6 +759,7 @@ static bool ivnet_tx_gso(struct ivnet *in, struct sk_buff *skb)
 		frames++;
 	}
 	ivnet_tx_count(in, frames, skb->len + (frames - 1) * hlen);
+	ivnet_stat_inc(&in->tx_stats, IVNET_STAT_TX_TSO);
 	return true;
 
 undo:
@@ -1380,16 +1383,17 @@ static void ivnet_setup_rings(struct ivnet *in)
  * CHECKSUM_PARTIAL frames and cuts TCP GSO frames into segments, so that
  * the peer always gets complete, MTU-sized frames with real checksums
  * (see ivnet_tx_one() and ivnet_tx_gso()); on receive the sum of the copy
- * goes to the stack (CHECKSUM_COMPLETE), which still verifies it. TSO
- * needs room for the largest GSO frame in the data area; below half of
- * it, the stack segments.
+ * goes to the stack (CHECKSUM_COMPLETE), which still verifies it. The
+ * queue stops while there is no room for the largest GSO frame, so TSO is
+ * only offered when that is at most half of the data area (not with 4 KiB
+ * sections); otherwise the stack segments.
  */
 static void ivnet_setup_offloads(struct ivnet *in)
 {
 	struct net_device *ndev = in->ndev;
 	netdev_features_t f = NETIF_F_SG | NETIF_F_HW_CSUM;
 
-	in->tso_size = min(GSO_LEGACY_MAX_SIZE, in->data_size / 4);
+	in->tso_size = min(GSO_LEGACY_MAX_SIZE, in->data_size / 8);
 	in->tso_segs = min(IVNET_TSO_MAX_SEGS, in->qlen / 4);
 	in->tso_room = in->tso_size +
 		       in->tso_segs * (IVNET_FRAME_HEADROOM +

@@ -69,6 +69,12 @@ counters() {
 		print "irq." ($1 ~ /^[0-9]+$/ ? $NF : $1), n }' /proc/interrupts
 	awk 'NR > 1 { n = 0; for (i = 2; i <= NF; i++) n += $i
 		sub(/:$/, "", $1); print "softirq." $1, n }' /proc/softirqs
+	# TCP and UDP MIB: checksum errors, UDP receive buffer overruns
+	awk '$1 ~ /^(Tcp|Udp):$/ { if (!h[$1]++) for (i = 2; i <= NF; i++)
+			n[$1, i] = $i
+		else for (i = 2; i <= NF; i++)
+			print "snmp." substr($1, 1, 3) "." n[$1, i], $i }' \
+		/proc/net/snmp
 	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
 		print "cpu.busy", t - $5 - $6; print "cpu.total", t; exit }' \
 		/proc/stat
@@ -107,12 +113,12 @@ report() {
 		"/tmp/$1.before" "/tmp/$1.after"
 	grep -a -E 'samples|lost' "/tmp/$1.perflog" | sed "s/^/PROFW $1 perf: /"
 	perf report -i "/tmp/$1.data" --stdio --no-children --sort sym \
-		-g none --percent-limit 0.3 2>/dev/null |
+		-g none --percent-limit 0.05 2>/dev/null |
 		awk -v w="$1" -v n="$PROF_TOP" '/^ *[0-9.]+%/ && c < n {
 			c++; print "PROFS " w, $1, $3 }'
 	# who calls the hottest symbols
 	perf report -i "/tmp/$1.data" --stdio --no-children --sort sym \
-		-g graph,2,callee --max-stack 10 --percent-limit 3 2>/dev/null |
+		-g graph,1,callee --max-stack 10 --percent-limit 1 2>/dev/null |
 		awk -v w="$1" 'NF && !/^#/ { print "PROFG " w, $0 }'
 	rm -f "/tmp/$1.data"
 }

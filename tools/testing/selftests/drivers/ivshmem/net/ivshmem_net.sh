@@ -6,14 +6,15 @@
 #
 #   ivshmem_net.sh [TEST...]
 #
-# Tests (default: all, in this order): link ping iperf mtu ifdown rmmod.
+# Tests (default: all, in this order): link ping iperf offload mtu ifdown
+# rmmod.
 # "link" always runs first. One TAP line per check; exit 0 if all passed,
 # 4 (skip) without a protocol 0001h device or a second guest.
 
 cd "$(dirname "$0")" || exit 1
 . ./ivshmem_net_lib.sh
 
-TESTS=${*:-ping iperf mtu ifdown rmmod}
+TESTS=${*:-ping iperf offload mtu ifdown rmmod}
 IPERF_TIME=${IPERF_TIME:-3}
 BAR=0
 
@@ -163,6 +164,79 @@ t_iperf() {
 	got=$(cut -d' ' -f1 /tmp/ivnet.md5)
 	tap "iperf3: 2 MiB stream intact (md5)" test "$got" = "$want"
 	tap "iperf3: no TCP/UDP checksum errors" test "$(csum_errors)" = "$before"
+	next_barrier
+}
+
+# ---- offloads: checksums and TSO done in the copy ----
+feature_on() { ethtool -k "$IF" | grep -q "^$1: on"; }
+
+# offload_round NAME: B fetches the known stream from A's HTTP server and
+# checks it; A reports how many GSO frames it segmented (tx_tso) meanwhile.
+# httpd sends with sendfile(): large writes that TCP turns into GSO frames
+# (the small writes of nc seldom make one on 6.1).
+offload_round() {
+	want=$(gen_data | md5sum | cut -d' ' -f1)
+	if [ "$IDX" = 1 ]; then
+		before=$(csum_errors)
+		long=$(stat rx_length_errors)
+		next_barrier
+		got=$(timeout 60 wget -q -O - "http://$PEER_IP:6012/data" |
+		      md5sum | cut -d' ' -f1)
+		tap "offload: $1: stream intact (md5)" test "$got" = "$want"
+		tap "offload: $1: no TCP/UDP checksum errors" \
+			test "$(csum_errors)" = "$before"
+		tap "offload: $1: no frame above the MTU" \
+			test "$(stat rx_length_errors)" = "$long"
+	else
+		mkdir -p /tmp/ivnet-www
+		gen_data >/tmp/ivnet-www/data
+		httpd -f -p 6012 -h /tmp/ivnet-www &
+		httpd=$!
+		tso=$(stat tx_tso)
+		next_barrier
+	fi
+	next_barrier
+	if [ "$IDX" = 0 ]; then
+		kill "$httpd"
+		wait "$httpd" 2>/dev/null
+		TSO_FRAMES=$(($(stat tx_tso) - tso))
+		log "offload: $1: $TSO_FRAMES GSO frames segmented by the driver"
+	fi
+}
+
+# The checksums and segments that transmit makes in its copy must be real:
+# the receiver checks them in software (rx-checksumming off), then the
+# stack does everything itself (tx off turns SG and TSO off too).
+t_offload() {
+	ring=$(ethtool -g "$IF" | awk '/^RX:/ { print $2; exit }')
+	tap "offload: SG, checksums, RX checksum advertised" sh -c \
+		"ethtool -k $IF | grep -q '^scatter-gather: on' &&
+		 ethtool -k $IF | grep -q '^tx-checksumming: on' &&
+		 ethtool -k $IF | grep -q '^rx-checksumming: on'"
+	# TSO needs room for a GSO frame: not with the smallest sections
+	if [ "$ring" -ge 64 ]; then
+		tap "offload: TSO advertised" \
+			feature_on tcp-segmentation-offload
+	fi
+	# at the usual MTU, where GSO frames have many segments
+	off_mtu=$(cat "/sys/class/net/$IF/mtu")
+	[ "$IDX" = 0 ] && ip link set "$IF" mtu 1500
+	[ "$IDX" = 1 ] && ethtool -K "$IF" rx off >/dev/null
+	offload_round "TSO, receiver checks in software"
+	if [ "$IDX" = 0 ] && [ "$ring" -ge 64 ]; then
+		tap "offload: TSO used" test "$TSO_FRAMES" -gt 0
+	fi
+	[ "$IDX" = 1 ] && ethtool -K "$IF" rx on >/dev/null
+	[ "$IDX" = 0 ] && ethtool -K "$IF" tx off >/dev/null
+	offload_round "no TX offloads"
+	if [ "$IDX" = 0 ]; then
+		tap "offload: tx off turns TSO off" test "$TSO_FRAMES" = 0
+		ethtool -K "$IF" tx on sg on >/dev/null
+		[ "$ring" -lt 64 ] || ethtool -K "$IF" tso on >/dev/null
+		tap "offload: tx on again" feature_on tx-checksumming
+		ip link set "$IF" mtu "$off_mtu"
+		rm -rf /tmp/ivnet-www
+	fi
 	next_barrier
 }
 

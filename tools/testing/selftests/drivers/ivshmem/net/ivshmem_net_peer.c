@@ -635,7 +635,7 @@ static int run_phase(const char *name, int secs)
 			printf("# %s: cannot get the victim to RUN\n", name);
 			return -1;
 		}
-		printf("# %s: victim in RUN, attacking for %d s\n", name, secs);
+		printf("# %s: victim in RUN\n", name);
 		fflush(stdout);
 		phases[i].fn(secs);
 		printf("# %s: done, victim state %u\n", name, vic_state());
