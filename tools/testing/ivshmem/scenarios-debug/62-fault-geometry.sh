@@ -86,15 +86,15 @@ virtio_geometry() {
 
 	body=$(printf 'export KSFT_MACHINE_SLOW=1\ncd %s || exit 1\n' "$GVIRTIO")
 	body+='
-peer1() { ivshmem list 2>/dev/null | tr " " "\n" | sed -n "s/^1=//p"; }
-peer0() { ivshmem list 2>/dev/null | tr " " "\n" | sed -n "s/^0=//p"; }
+state_is() { [ "$(ivshmem list 2>/dev/null | tr " " "\n" | sed -n "s/^$1=//p")" = "$2" ]; }
+state_not() { ! state_is "$@"; }
 wait_for() { t=$(($1 * 5)); shift; until "$@"; do [ $t -gt 0 ] || return 1; sleep 0.2; t=$((t - 1)); done; }
 if [ "$VMTEST_INDEX" = 0 ]; then
 	./virtio_ivshmem_probe.sh not_a_front_end "protocol 0xc003 is not a virtio front-end" || exit 1
 	modprobe uio_ivshmem
-	wait_for 3600 sh -c "[ \"\$(peer1)\" = 0x600d ]" || exit 1
+	wait_for 3600 state_is 1 0x600d || exit 1
 	ivshmem state -H 0x600d & h=$!
-	wait_for 300 sh -c "[ \"\$(peer1)\" != 0x600d ]"
+	wait_for 300 state_not 1 0x600d
 	kill $h
 	exit 0
 fi
@@ -113,11 +113,11 @@ modprobe uio_ivshmem
 echo uio_ivshmem > /sys/bus/pci/devices/$pci/driver_override
 echo $pci > /sys/bus/pci/drivers_probe
 ivshmem state -H 0x600d & h=$!
-wait_for 300 sh -c "[ \"\$(peer0)\" = 0x600d ]"; r=$?
+wait_for 300 state_is 0 0x600d; r=$?
 kill $h
 exit $r'
 	fault_scenario virtio-geometry \
-		"-n 2 -k $FK -V 3 -P 0x8003 -r 256K -o 0 -R 1:$c -t 1800$opts" "$body"
+		"-n 2 -k $FK -V 3 -P 0x8003 -r 256K -o 0 -R 1:$c -t 3600$opts" "$body"
 }
 virtio_geometry
 # virtio device ID 0 (protocol 8000h) is reserved

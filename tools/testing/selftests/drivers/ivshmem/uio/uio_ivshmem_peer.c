@@ -12,9 +12,11 @@
  *	the other one echoes it and rings back, on vector 1 and up (vector 0
  *	when there is only one; it also carries state changes). Then:
  *	-A prints "VMTEST-RESPAWN-ARM" and goes on until it is killed;
- *	-w rings the peer while waiting for it, checks that the peer's
- *	announcement raised vector 0, and after the rounds goes on until
- *	the peer leaves, which must show as state 0;
+ *	-w rings the peer while waiting for it and after the rounds goes on
+ *	until the peer leaves, which must show as state 0. The interrupts
+ *	per vector are printed; the announcement need not show on vector 0:
+ *	in one-shot mode a state change that comes right after a doorbell
+ *	finds the device disarmed and is dropped, as the device defines;
  *	neither returns after the rounds.
  *
  *   hostile -s SEED -n COUNT [-r RESETS] [-k ROUNDS]
@@ -181,15 +183,13 @@ static int await_state(uint32_t state, int ring)
 static int do_exchange(uint32_t cycle, uint32_t rounds, int arm, int watch)
 {
 	uint32_t state = ANNOUNCE + cycle, i, left_state;
-	uint64_t c0[nvec], c[nvec], t0 = now_ms(), t_up, end;
-	int ret = WAIT_OK, v0_seen = 1, waited;
+	uint64_t c0[nvec], t0 = now_ms(), t_up;
+	int ret = WAIT_OK;
 
 	counts(c0);
 	set_seq(0);
 	ivshmem_irq_control(&dev, 1);
 	ivshmem_set_state(&dev, state);
-	/* a peer that announced before we looked raised nothing for us */
-	waited = ivshmem_peer_state(&dev, peer) != state;
 	if (await_state(state, watch)) {
 		printf("# cycle %u: no announcement from the peer in %d s",
 		       cycle, timeout_s);
@@ -197,17 +197,6 @@ static int do_exchange(uint32_t cycle, uint32_t rounds, int arm, int watch)
 		return 1;
 	}
 	t_up = now_ms();
-	if (watch && waited) {
-		/* the announcement was a state change: vector 0 fires */
-		end = now_ms() + ROUND_MS;
-		for (;;) {
-			counts(c);
-			v0_seen = c[0] > c0[0];
-			if (v0_seen || now_ms() > end)
-				break;
-			nap(100);
-		}
-	}
 
 	for (i = 1; ret == WAIT_OK && (i <= rounds || arm || watch); i++) {
 		ret = round_trip(i, state);
@@ -223,11 +212,6 @@ static int do_exchange(uint32_t cycle, uint32_t rounds, int arm, int watch)
 	printf("# cycle %u: peer up after %llu ms, %u round trips", cycle,
 	       (unsigned long long)(t_up - t0), i - (ret != WAIT_OK));
 	print_counts(", interrupts", c0);
-	if (!v0_seen) {
-		printf("# cycle %u: the announcement did not raise vector 0\n",
-		       cycle);
-		return 1;
-	}
 	if (ret == WAIT_TIMEOUT) {
 		printf("# cycle %u: round trip %u timed out\n", cycle, i);
 		return 1;
