@@ -108,17 +108,14 @@ cmd_payload() {
 	find "$dst" -type f | sed "s|$BUILD/||"
 }
 
+# Batches of files on every CPU; a batch prints its findings in one piece.
 cmd_checkpatch() {
-	local f rc=0
-
 	cd "$TOP"
-	for f in $(kernel_sources); do
-		if ! "$KTOOLS/scripts/checkpatch.pl" "${CHECKPATCH_KERNEL[@]}" \
-			-q -f "$f" 2>/dev/null; then
-			rc=1
-		fi
-	done
-	return $rc
+	# shellcheck disable=SC2016
+	kernel_sources | xargs -P "$(nproc)" -n 8 sh -c \
+		'out=$("$0" "$@" 2>/dev/null); rc=$?
+		 [ -z "$out" ] || printf "%s\n" "$out"; exit $rc' \
+		"$KTOOLS/scripts/checkpatch.pl" "${CHECKPATCH_KERNEL[@]}" -q -f
 }
 
 cmd_qemu_checkpatch() {

@@ -158,6 +158,7 @@ static uint64_t seed = 1;
 static unsigned long counts[K_NR];
 static unsigned long total, target = 10000, burst = 1000;
 static unsigned long acked, unacked, sessions, resumed, reg_failed;
+static unsigned long released;	/* stalled transmits released */
 static unsigned int ring_every = 4, unrung;
 static unsigned int reg_next;	/* next register kind, structured phase */
 static int timeout_ms = 60000;
@@ -673,11 +674,39 @@ static bool wait_peer(bool (*cond)(void), int ms)
 	return true;
 }
 
+/*
+ * virtio_console waits for each transmitted buffer with interrupts off
+ * (see "Limits" in Documentation/virtio/ivshmem.rst): a one-CPU front-end
+ * that sent one just before we stopped serving spins until the buffer is
+ * used or the queue is broken, and never sees our RESET. Publish a used
+ * entry with an id out of range, which breaks the transmit queue and ends
+ * the wait, as a crashing device might.
+ */
+static void release_stalled_tx(void)
+{
+	const struct vbe_queue *q = &b->q[Q_TX];
+	uint16_t idx;
+
+	if (!q->enabled || !q->size)
+		return;
+	idx = vbe_rd16(b, q->used + 2);
+	vbe_wr32(b, q->used + 4 + 8 * (idx & (q->size - 1)), q->size);
+	vbe_wr32(b, q->used + 8 + 8 * (idx & (q->size - 1)), 0);
+	/* the entry before the index that shows it to the front-end */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vbe_wr16(b, q->used + 2, idx + 1);
+	released++;
+}
+
 /* RESET, wait for the front-end to follow, fresh header, READY */
 static int start_session(void)
 {
+	uint64_t end = now_ms() + timeout_ms;
+
 	ivshmem_set_state(&b->dev, VBE_STATE_RESET);
-	if (!wait_peer(fe_reset, timeout_ms)) {
+	while (!wait_peer(fe_reset, 2000) && now_ms() < end)
+		release_stalled_tx();
+	if (!fe_reset()) {
 		printf("# front-end did not leave READY within %d ms\n",
 		       timeout_ms);
 		return -1;
@@ -1152,6 +1181,7 @@ static void report(uint64_t t0)
 	       unacked, ACK_US / 1000);
 	printf("# traffic resumed after %lu resets, %lu registrations failed\n",
 	       resumed, reg_failed);
+	printf("# %lu stalled transmits released\n", released);
 	printf("# %lu lines sent, %lu bad requests seen\n", lines_sent,
 	       b->bad_requests);
 	mut_report(&mut, "field mutations");
