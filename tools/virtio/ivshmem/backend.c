@@ -133,13 +133,23 @@ static void reset_device(struct vbe *b)
 		b->vdev->reset(b);
 }
 
+/* Queue @q stops: the device forgets what it took from the ring */
+static void disable_queue(struct vbe *b, struct vbe_queue *q)
+{
+	bool was = q->enabled;
+
+	q->enabled = false;
+	if (was && b->vdev->queue_disable)
+		b->vdev->queue_disable(b, q - b->q);
+}
+
 void vbe_needs_reset(struct vbe *b, const char *why)
 {
 	unsigned int i;
 
 	fprintf(stderr, "%s: device needs reset: %s\n", b->vdev->name, why);
 	for (i = 0; i < b->vdev->nqueues; i++)
-		b->q[i].enabled = false;
+		disable_queue(b, &b->q[i]);
 	b->status |= VBE_S_NEEDS_RESET;
 	vbe_wr32(b, VBE_H_DEVICE_STATUS, b->status);
 	/* the status before the event; pairs with the front-end's mb */
@@ -241,7 +251,7 @@ static void apply_write(struct vbe *b, uint32_t off)
 		if (v16 == 1 && !q->enabled)
 			enable_queue(b, q);
 		else if (!v16)
-			q->enabled = false;
+			disable_queue(b, q);
 		break;
 	case VBE_H_DEVICE_STATUS:
 		v32 = vbe_rd32(b, VBE_H_DEVICE_STATUS) & 0xff;

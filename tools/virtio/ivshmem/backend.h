@@ -92,6 +92,13 @@ struct vbe_device {
 	void (*config_write)(struct vbe *b, uint32_t off);
 	/* the front-end reset the device; may be NULL */
 	void (*reset)(struct vbe *b);
+	/*
+	 * Queue @index was disabled (QUEUE_ENABLE 0, or the device needs a
+	 * reset): forget every chain taken from its ring and not returned,
+	 * the ring is gone; a new one may be enabled without a device
+	 * reset. May be NULL.
+	 */
+	void (*queue_disable)(struct vbe *b, unsigned int index);
 	/* serves the queues after DRIVER_OK; true if it did any work */
 	bool (*serve)(struct vbe *b);
 	/* an fd to wait on besides interrupts while it returns true */

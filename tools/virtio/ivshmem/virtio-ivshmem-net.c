@@ -555,6 +555,21 @@ static bool net_want_fd(struct vbe *b)
 	       (nt->rx_nchains || vbe_pending(b, q) > 0);
 }
 
+/*
+ * The receive ring is gone (QUEUE_ENABLE 0): the held chains belong to it.
+ * A frame waiting for them stays, for the ring enabled next.
+ */
+static void net_queue_disable(struct vbe *b, unsigned int index)
+{
+	struct net *nt = b->priv;
+
+	if (index != Q_RX)
+		return;
+	nt->rx_nchains = 0;
+	nt->rx_nsegs = 0;
+	nt->rx_room = 0;
+}
+
 static void net_reset(struct vbe *b)
 {
 	struct net *nt = b->priv;
@@ -590,6 +605,7 @@ static struct vbe_device net_device = {
 	.config_size = CFG_SIZE,
 	.init_config = net_init_config,
 	.reset = net_reset,
+	.queue_disable = net_queue_disable,
 	.serve = net_serve,
 	.want_fd = net_want_fd,
 };
