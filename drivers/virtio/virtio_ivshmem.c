@@ -34,6 +34,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -57,6 +58,12 @@
 
 /* How long the back-end may take to apply a write transaction */
 #define VI_WRITE_TIMEOUT_MS	10000
+
+/* Rounds of vi_fail_outstanding(): each one catches racing submissions */
+#define VI_FAIL_ROUNDS		4
+
+/* INTx: how often to look for what a lost interrupt announced */
+#define VI_INTX_POLL_MS		1000
 
 /**
  * struct vi_header - shared header at offset 0 of the read/write section
@@ -192,6 +199,7 @@ enum vi_stat {
  * @peer_state: back-end state the state work acted on last
  * @removing: remove() has started, do not register again
  * @state_work: follows the back-end's state
+ * @intx_poll: INTx only, does the interrupt handler's work periodically
  * @stats: what the back-end did wrong, and registrations (enum vi_stat)
  */
 struct vi_dev {
@@ -230,6 +238,7 @@ struct vi_dev {
 	u32 peer_state;
 	bool removing;
 	struct work_struct state_work;
+	struct delayed_work intx_poll;
 	atomic_long_t stats[VI_NR_STATS];
 };
 
@@ -1171,6 +1180,27 @@ static irqreturn_t vi_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * INTx is delivered as an edge and the device keeps no pending state (see
+ * the device contract): a pulse that arrives while the interrupt before
+ * it is still in service on a level-triggered interrupt controller is
+ * lost, and what it announced (a state change, used buffers) would wait
+ * for an interrupt that may never come. With INTx the driver therefore
+ * also does the handler's work every VI_INTX_POLL_MS.
+ */
+static void vi_intx_poll(struct work_struct *work)
+{
+	struct vi_dev *vi = container_of(to_delayed_work(work), struct vi_dev,
+					 intx_poll);
+
+	/* softirqs the callbacks raise (NAPI) run at local_bh_enable() */
+	local_bh_disable();
+	vi_irq(0, &vi->vectors[0]);
+	local_bh_enable();
+	schedule_delayed_work(&vi->intx_poll,
+			      msecs_to_jiffies(VI_INTX_POLL_MS));
+}
+
 /* ---- back-end lifecycle ---- */
 
 static void vi_vdev_release(struct device *dev)
@@ -1178,6 +1208,230 @@ static void vi_vdev_release(struct device *dev)
 	struct virtio_device *vdev = dev_to_virtio(dev);
 
 	kfree(container_of(vdev, struct vi_vdev, vdev));
+}
+
+/*
+ * ---- failing what a dead back-end left outstanding ----
+ *
+ * A driver whose remove waits for its requests (virtio_blk: del_gendisk()
+ * freezes the queue) hangs if the back-end died with requests in flight:
+ * nothing completes them once the queues are broken. So before breaking
+ * the device, the transport completes every outstanding buffer itself, as
+ * a device that failed them: each device-writable buffer it can identify
+ * is filled with 0xff (virtio_blk reads status 0xff, an I/O error), the
+ * head goes to the used ring with length 0 (virtio_net drops a short
+ * frame, virtio_console gets no data) and the driver's callback reaps it.
+ *
+ * Which heads are outstanding is virtio_ring's private state, and
+ * vi_notify() cannot keep a record of its own: drivers kick after
+ * dropping their queue lock, or not at all. Back-ends complete in order
+ * (all of tools/virtio/ivshmem do), so they are the avail entries from
+ * the used index to the avail index. Both indexes and
+ * the entries are in the shared memory and read once; a head out of range
+ * or seen twice is skipped, a span longer than the ring skips the queue.
+ * A back-end that completed out of order or scribbled on the rings can
+ * make virtio_ring refuse an entry ("is not a head"), which breaks the
+ * queue and leaves the rest outstanding, as without this recovery: that
+ * costs liveness only, never memory safety.
+ */
+
+/*
+ * Fills the device-writable buffer at @addr (@len bytes, from a
+ * descriptor) with 0xff if it is the start of a live streaming mapping
+ * from the device, as much of it as that mapping covers. Anything else
+ * (a coherent buffer, an address inside a mapping) is left alone.
+ */
+static void vi_fill_writable(struct vi_dev *vi, u64 addr, u32 len)
+{
+	unsigned long first, flags;
+	struct vi_mapping map;
+
+	if (!vi_range_ok(vi, addr, len) ||
+	    addr & ((1UL << vi->chunk_shift) - 1))
+		return;
+	first = addr >> vi->chunk_shift;
+	/* the mapping must stay live while we write it */
+	spin_lock_irqsave(&vi->alloc_lock, flags);
+	map = vi->maps[first];
+	if (map.size && (map.dir == DMA_FROM_DEVICE ||
+			 map.dir == DMA_BIDIRECTIONAL))
+		memset((u8 *)vi->hdr + addr, 0xff, min(len, map.size));
+	spin_unlock_irqrestore(&vi->alloc_lock, flags);
+}
+
+/* Fills the writable buffers of the indirect table at @addr, @len bytes */
+static void vi_fail_indirect(struct vi_dev *vi, struct virtio_device *vdev,
+			     u64 addr, u32 len)
+{
+	const struct vring_desc *d;
+	unsigned int i, n;
+	u16 flags;
+
+	if (!vi_range_ok(vi, addr, len) || len % sizeof(*d))
+		return;
+	d = (const struct vring_desc *)((u8 *)vi->hdr + addr);
+	n = len / sizeof(*d);
+	for (i = 0; i < n; i++) {
+		flags = virtio16_to_cpu(vdev, READ_ONCE(d[i].flags));
+		if (flags & VRING_DESC_F_WRITE)
+			vi_fill_writable(vi,
+					 virtio64_to_cpu(vdev,
+							 READ_ONCE(d[i].addr)),
+					 virtio32_to_cpu(vdev,
+							 READ_ONCE(d[i].len)));
+	}
+}
+
+/* Fills the writable buffers of the chain at @head, at most num steps */
+static void vi_fail_chain(struct vi_dev *vi, struct virtio_device *vdev,
+			  const struct vring *vr, unsigned int head)
+{
+	unsigned int i = head, steps;
+	u16 flags, next;
+	u64 addr;
+	u32 len;
+
+	for (steps = 0; steps < vr->num; steps++) {
+		addr = virtio64_to_cpu(vdev, READ_ONCE(vr->desc[i].addr));
+		len = virtio32_to_cpu(vdev, READ_ONCE(vr->desc[i].len));
+		flags = virtio16_to_cpu(vdev, READ_ONCE(vr->desc[i].flags));
+		next = virtio16_to_cpu(vdev, READ_ONCE(vr->desc[i].next));
+		if (flags & VRING_DESC_F_INDIRECT)
+			vi_fail_indirect(vi, vdev, addr, len);
+		else if (flags & VRING_DESC_F_WRITE)
+			vi_fill_writable(vi, addr, len);
+		if (!(flags & VRING_DESC_F_NEXT) || next >= vr->num)
+			break;
+		i = next;
+	}
+}
+
+/*
+ * Completes the outstanding heads of split queue @vq with length 0, @seen
+ * a scratch bitmap of 32768 bits. Returns how many; vq_lock held, the
+ * queue broken so that the driver neither adds nor reaps meanwhile.
+ */
+static unsigned int vi_fail_queue(struct vi_dev *vi, struct virtqueue *vq,
+				  unsigned long *seen)
+{
+	struct virtio_device *vdev = vq->vdev;
+	const struct vring *vr = virtqueue_get_vring(vq);
+	unsigned int k, slot, n = 0, mask = vr->num - 1;
+	u16 avail, used, pending, head;
+
+	lockdep_assert_held(&vi->vq_lock);
+	if (virtio_has_feature(vdev, VIRTIO_F_RING_PACKED))
+		return 0;
+	avail = virtio16_to_cpu(vdev, READ_ONCE(vr->avail->idx));
+	used = virtio16_to_cpu(vdev, READ_ONCE(vr->used->idx));
+	pending = avail - used;
+	if (!pending)
+		return 0;
+	if (pending > vr->num) {
+		dev_warn_ratelimited(&vi->pdev->dev,
+				     "queue %u: used index %u, avail index %u: cannot fail what is outstanding\n",
+				     vq->index, used, avail);
+		return 0;
+	}
+	bitmap_zero(seen, vr->num);
+	for (k = 0; k < pending; k++) {
+		slot = (used + k) & mask;
+		head = virtio16_to_cpu(vdev, READ_ONCE(vr->avail->ring[slot]));
+		if (head >= vr->num || __test_and_set_bit(head, seen))
+			continue;
+		vi_fail_chain(vi, vdev, vr, head);
+		WRITE_ONCE(vr->used->ring[(used + n) & mask].id,
+			   cpu_to_virtio32(vdev, head));
+		WRITE_ONCE(vr->used->ring[(used + n) & mask].len, 0);
+		n++;
+	}
+	/*
+	 * The entries and the filled buffers before the index: pairs with
+	 * virtio_ring's read barrier between the index and the entries.
+	 */
+	virt_wmb();
+	WRITE_ONCE(vr->used->idx, cpu_to_virtio16(vdev, used + n));
+	return n;
+}
+
+/*
+ * Breaks every queue of the device, after counting those that broke
+ * before; the breaks are ours, not the back-end's: marked as counted.
+ * vq_lock held.
+ */
+static void vi_break_queues(struct vi_dev *vi)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vi->vq_lock);
+	vi_count_broken(vi);
+	for (i = 0; i < vi->nvqs; i++) {
+		if (!vi->vqs[i])
+			continue;
+		__virtqueue_break(vi->vqs[i]);
+		__set_bit(i, vi->vqs_broken);
+	}
+}
+
+/*
+ * Fails every buffer the dead back-end left outstanding, see above; the
+ * queues are broken when it returns. Each round breaks the queues, waits
+ * for submissions under way (drivers add buffers under a spinlock or in
+ * softirq, so synchronize_rcu() sees them finish: a later one fails with
+ * -EIO), completes the outstanding heads and, with the queues unbroken
+ * for that alone, runs the callbacks that reap them. A submission racing
+ * with the callbacks is caught by the next round. Called with vi->lock
+ * held, from the state work.
+ */
+static void vi_fail_outstanding(struct vi_dev *vi)
+{
+	unsigned int round, i, done, total = 0;
+	unsigned long *seen;
+	unsigned long flags;
+
+	lockdep_assert_held(&vi->lock);
+	seen = bitmap_zalloc(32768, GFP_KERNEL);
+	if (!seen)
+		return;
+	for (round = 0; round < VI_FAIL_ROUNDS; round++) {
+		spin_lock_irqsave(&vi->vq_lock, flags);
+		vi_break_queues(vi);
+		spin_unlock_irqrestore(&vi->vq_lock, flags);
+		synchronize_rcu();
+
+		done = 0;
+		/* no interrupt handler runs a callback meanwhile */
+		spin_lock_irqsave(&vi->vq_lock, flags);
+		for (i = 0; i < vi->nvqs; i++) {
+			struct virtqueue *vq = vi->vqs[i];
+			unsigned int n;
+
+			if (!vq)
+				continue;
+			n = vi_fail_queue(vi, vq, seen);
+			if (!n)
+				continue;
+			done += n;
+			/*
+			 * A break meanwhile is not counted: a callback that
+			 * adds a buffer and kicks breaks the queue too
+			 * (vi_notify()), as does an entry virtio_ring
+			 * refuses.
+			 */
+			__virtqueue_unbreak(vq);
+			vring_interrupt(0, vq);
+			__virtqueue_break(vq);
+		}
+		spin_unlock_irqrestore(&vi->vq_lock, flags);
+		if (!done)
+			break;
+		total += done;
+	}
+	bitmap_free(seen);
+	if (total)
+		dev_info(&vi->pdev->dev,
+			 "back-end gone: failed %u outstanding buffer(s) in %u round(s)\n",
+			 total, round);
 }
 
 /* Removes the virtio device; called with vi->lock held */
@@ -1191,9 +1445,14 @@ static void vi_unregister(struct vi_dev *vi)
 	spin_lock_irqsave(&vi->vq_lock, flags);
 	vi_count_broken(vi);
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
-	/* a dead back-end completes nothing: fail outstanding requests */
-	if (vi_peer_state(vi) != VI_STATE_READY)
+	/*
+	 * A dead back-end completes nothing: fail what is outstanding, then
+	 * break the device so that drivers waiting for completions stop.
+	 */
+	if (vi_peer_state(vi) != VI_STATE_READY) {
+		vi_fail_outstanding(vi);
 		virtio_break_device(&cur->vdev);
+	}
 	spin_lock_irqsave(&vi->vq_lock, flags);
 	vi->irq_vdev = NULL;
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
@@ -1429,6 +1688,7 @@ static int vi_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 	spin_lock_init(&vi->vq_lock);
 	spin_lock_init(&vi->alloc_lock);
 	INIT_WORK(&vi->state_work, vi_state_work);
+	INIT_DELAYED_WORK(&vi->intx_poll, vi_intx_poll);
 	vi->peer_state = VI_STATE_RESET;
 
 	vi->regs = ivshmem_map_regs(pdev, VI_DRV_NAME, false);
@@ -1477,6 +1737,9 @@ static int vi_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 		 vi->device_id, vi->geo.id, vi->nvectors,
 		 pdev->msix_enabled ? "MSI-X" : "INTx", vi->section_size);
 	schedule_work(&vi->state_work);
+	if (!pdev->msix_enabled)
+		schedule_delayed_work(&vi->intx_poll,
+				      msecs_to_jiffies(VI_INTX_POLL_MS));
 	return 0;
 
 err_clear_dma_ops:
@@ -1499,6 +1762,8 @@ static void vi_remove(struct pci_dev *pdev)
 	mutex_unlock(&vi->lock);
 
 	writel(0, vi->regs + IVSHMEM_REG_INT_CTRL);
+	/* it re-arms itself: cancel_delayed_work_sync() stops that too */
+	cancel_delayed_work_sync(&vi->intx_poll);
 	vi_free_irqs(vi);
 	cancel_work_sync(&vi->state_work);
 	set_dma_ops(&pdev->dev, NULL);

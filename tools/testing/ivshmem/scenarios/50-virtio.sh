@@ -61,5 +61,6 @@ hostile_sh() {	# hostile_sh MUTATIONS
 
 scenario virtio-hostile-6.12 \
 	"-n 2 -k 6.12 -V 3 -P 0x8003 -r 256K -o 0 -t 600" "$(hostile_sh 1000)"
-# On INTx with a 6.1 front-end the descriptor phase can wedge the
-# front-end guest (about one run in two): check-debug only until fixed
+scenario virtio-hostile-intx \
+	"-n 2 -k 6.12,6.1 -m intx -P 0x8003 -r 256K -o 0 -t 600" \
+	"$(hostile_sh 1000)"

@@ -10,8 +10,10 @@
 #                                   sync and checksums, compared with the
 #                                   image on the back-end's side (raw and
 #                                   loop-mounted); dd throughput
-#   virtio_ivshmem_block.sh full    also discard, the back-end stopped and
-#                                   restarted in the middle of a transfer,
+#   virtio_ivshmem_block.sh full    also discard, the back-end killed
+#                                   (SIGKILL) in the middle of a transfer
+#                                   and restarted: the front-end's I/O
+#                                   fails, the disk goes and comes back;
 #                                   front-end module reload, and a
 #                                   read-only image that refuses writes
 #
@@ -31,7 +33,7 @@ FS_MB=12		# ext2 at 0
 DD_OFF=12		# dd throughput
 DD_MB=8
 DISCARD_OFF=20		# 1 MiB written, then discarded
-KILL_OFF=21		# DD_MB written while the back-end stops
+KILL_OFF=21		# DD_MB written while the back-end is killed
 RESTART_OFF=29		# 1 MiB after the back-end restart
 RELOAD_OFF=30		# 1 MiB after the module reload
 MSG_BASE=$((IMG_MB * 2048 - 64))	# sectors: messages, front to back
@@ -88,6 +90,11 @@ be_stop() {	# SIGTERM: the back-end completes what is in flight first
 	wait "$BE" 2>/dev/null
 }
 
+be_kill() {	# SIGKILL: requests in flight stay outstanding; 137
+	kill -KILL "$BE" 2>/dev/null
+	wait "$BE" 2>/dev/null
+}
+
 # the counters a back-end prints when it stops, and none of them "bad"
 be_summary() { grep ', bad requests [0-9]*$' "$D/be$1.log"; }
 stopped_clean() { be_summary "$1" | grep -q ', bad requests 0$'; }
@@ -114,6 +121,9 @@ ack() {		# the last message is dealt with
 	echo "ACK $((RSEQ - 1))" | dd of="$IMG" bs=512 \
 		seek=$((ACK_BASE + RSEQ - 1)) conv=sync,notrunc 2>/dev/null
 }
+
+# the front-end's state (peer 1) is RESET: it removed the disk
+fe_reset() { ivshmem list 2>/dev/null | grep -q ' 1=0x0'; }
 
 # the files of the image's file system, loop-mounted read-only here
 image_files_md5() {
@@ -160,12 +170,19 @@ backend() {
 		[ "$(img_md5 "$DISCARD_OFF" 1)" = "$(zero_md5 1)" ]
 	ack
 
-	# stop the back-end while the front-end writes
+	# kill the back-end while the front-end writes and reads
 	check "front-end: transfer running" wait_msg KILL || return 1
 	sleep 3
-	be_stop
-	echo "# $(be_summary 1)"
-	check "back-end stopped mid-transfer, cleanly" stopped_clean 1
+	# stopped first, so that requests are outstanding when it dies
+	kill -STOP "$BE"
+	sleep 2
+	t0=$(uptime_cs)
+	be_kill
+	check "back-end killed mid-transfer (SIGKILL)" [ $? = 137 ]
+	check "front-end failed its requests and left READY" \
+		wait_for "$T" fe_reset &&
+		echo "# front-end left READY $((($(uptime_cs) - t0) * 10))" \
+			"ms after the SIGKILL (polled every 200 ms)"
 	be_start 2
 	check "front-end: transfer after the restart" wait_msg RESTARTED ||
 		return 1
@@ -210,6 +227,16 @@ fe_disk() {	# the disk of virtio_ivshmem (not of virtio-pci): vdX
 }
 disk_present() { fe_disk >/dev/null; }
 no_disk() { ! disk_present; }
+# virtio devices removed and registered so far; the back-end may come
+# back before a poll of the disk sees it gone
+removals() { dmesg | grep -c 'virtio_ivshmem .*virtio device removed'; }
+removed_since() { [ "$(removals)" -gt "$1" ]; }
+registrations() {
+	cat /sys/bus/pci/drivers/virtio_ivshmem/*/virtio_ivshmem/registrations
+}
+registered_since() {
+	[ "$(registrations)" -gt "$1" ] && disk_present
+}
 
 SEQ=0
 msg() {		# msg WORD ARGS...: the next message to the back-end
@@ -325,17 +352,44 @@ frontend() {
 		"$(zero_md5 1)" ]
 	check "back-end checked the discard" msg_acked DISCARD
 
-	# the back-end stops while we write; a new one comes
+	# the back-end is killed (SIGKILL) while we write and read, with
+	# requests of both in flight (O_DIRECT, small enough that both fit
+	# in the shared memory); the transport fails them: I/O errors, no
+	# hang; a new back-end comes
+	rem0=$(removals)
+	reg0=$(registrations)
 	msg KILL
-	(while dd if=/tmp/pat of="$DEV" bs=64k seek=$((KILL_OFF * 16)) \
-		oflag=direct 2>/dev/null; do :; done) &
+	(while dd if=/tmp/pat of="$DEV" bs=128k seek=$((KILL_OFF * 8)) \
+		oflag=direct 2>/tmp/writer.err; do :; done) &
 	writer=$!
-	check "disk removed when the back-end stops" wait_for "$T" no_disk
+	(while dd if="$DEV" of=/tmp/rd bs=64k skip=$((DD_OFF * 16)) \
+		count=$((DD_MB * 16)) iflag=direct 2>/tmp/reader.err &&
+		[ "$(md5 < /tmp/rd)" = "$pat" ]; do :; done) &
+	reader=$!
+	check "disk removed when the back-end is killed" \
+		wait_for "$T" removed_since "$rem0"
+	t_gone=$(uptime_cs)
 	check "writer saw an error and ended" \
 		wait_for "$T" writer_done "$writer"
-	wait "$writer"
+	check "reader saw an error and ended" \
+		wait_for "$T" writer_done "$reader"
+	t_end=$(uptime_cs)
+	wait "$writer" "$reader"
+	echo "# I/O ended $(((t_end - t_gone) * 10)) ms after the disk was" \
+		"seen gone (polled every 200 ms)"
+	echo "# writer: $(grep -m 1 "^dd:" /tmp/writer.err)"
+	echo "# reader: $(grep -m 1 "^dd:" /tmp/reader.err)"
+	dmesg | grep -E 'virtio_ivshmem.*(failed|removed)|I/O error' |
+		tail -n 4 | sed 's/^/# /'
+	check "in-flight I/O failed with an I/O error" \
+		grep -q 'Input/output error' /tmp/writer.err /tmp/reader.err
+	check "reader ended on an error, not on a bad checksum" \
+		grep -q '^dd:' /tmp/reader.err
+	failed_re='back-end gone: failed [1-9][0-9]* outstanding'
+	check "dmesg: the transport failed the outstanding buffers" \
+		sh -c "dmesg | grep -qE '$failed_re'"
 	check "disk registered again for the new back-end" \
-		wait_for "$T" disk_present || return 1
+		wait_for "$T" registered_since "$reg0" || return 1
 	xfer RESTARTED "$RESTART_OFF" "back-end restart"
 
 	check "front-end module unload" rmmod virtio_ivshmem
