@@ -16,21 +16,6 @@ FAULT_CYCLES=${IVSHMEM_FAULT_CYCLES:-100}
 RELOAD_CYCLES=${IVSHMEM_RELOAD_CYCLES:-50}
 FNET=/opt/ivshmem/tests/drivers/ivshmem/net
 
-# fault_scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": like scenario, but
-# with the kernels given here (check-debug's scenario puts every guest on
-# the debug kernel)
-fault_scenario() {
-	if [ -n "${IVSHMEM_DEBUG_SCENARIOS:-}" ] &&
-	   ! grep -q -E -- "$IVSHMEM_DEBUG_SCENARIOS" <<<"$1"; then
-		return 0
-	fi
-	if declare -F run_scenario >/dev/null; then
-		run_scenario "$@"
-	else
-		scenario "$@"
-	fi
-}
-
 fnet() {	# fnet "ENV..." SCRIPT: a net test in the guests
 	printf 'export KSFT_MACHINE_SLOW=1 %s\ncd %s && ./%s\n' "$1" "$FNET" "$2"
 }

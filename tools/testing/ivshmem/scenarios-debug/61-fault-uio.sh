@@ -14,19 +14,6 @@ FAULT_CYCLES=${IVSHMEM_FAULT_CYCLES:-100}
 RELOAD_CYCLES=${IVSHMEM_RELOAD_CYCLES:-50}
 FUIO=/opt/ivshmem/tests/drivers/ivshmem/uio
 
-# fault_scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": see 60-fault-net.sh
-fault_scenario() {
-	if [ -n "${IVSHMEM_DEBUG_SCENARIOS:-}" ] &&
-	   ! grep -q -E -- "$IVSHMEM_DEBUG_SCENARIOS" <<<"$1"; then
-		return 0
-	fi
-	if declare -F run_scenario >/dev/null; then
-		run_scenario "$@"
-	else
-		scenario "$@"
-	fi
-}
-
 fuio() {	# fuio "ENV..." SCRIPT: a uio test in the guests
 	printf 'export KSFT_MACHINE_SLOW=1 %s\ncd %s && ./%s\n' "$1" "$FUIO" "$2"
 }

@@ -14,19 +14,6 @@ FK=${IVSHMEM_FAULT_KERNEL:-debug}
 GNET=/opt/ivshmem/tests/drivers/ivshmem/net
 GVIRTIO=/opt/ivshmem/tests/drivers/ivshmem/virtio
 
-# fault_scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": see 60-fault-net.sh
-fault_scenario() {
-	if [ -n "${IVSHMEM_DEBUG_SCENARIOS:-}" ] &&
-	   ! grep -q -E -- "$IVSHMEM_DEBUG_SCENARIOS" <<<"$1"; then
-		return 0
-	fi
-	if declare -F run_scenario >/dev/null; then
-		run_scenario "$@"
-	else
-		scenario "$@"
-	fi
-}
-
 # net_geometry NAME "VMTEST OPTIONS" "KIND|PROPS|REGEX"...: one link with a
 # guest per kind (from g1 on) that shows PROPS; g0 is the control. The real
 # link has one peer per guest: every guest is shown 2 peers unless PROPS

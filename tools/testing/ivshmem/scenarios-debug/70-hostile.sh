@@ -14,19 +14,6 @@ FK=${IVSHMEM_FAULT_KERNEL:-debug}
 MUTATIONS=${IVSHMEM_MUTATIONS:-100000}
 SEED=${IVSHMEM_SEED:-1}
 
-# fault_scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": see 60-fault-net.sh
-fault_scenario() {
-	if [ -n "${IVSHMEM_DEBUG_SCENARIOS:-}" ] &&
-	   ! grep -q -E -- "$IVSHMEM_DEBUG_SCENARIOS" <<<"$1"; then
-		return 0
-	fi
-	if declare -F run_scenario >/dev/null; then
-		run_scenario "$@"
-	else
-		scenario "$@"
-	fi
-}
-
 hostile_sh() {	# hostile_sh DIR SCRIPT
 	printf 'export KSFT_MACHINE_SLOW=1 IVSHMEM_MUTATIONS=%s IVSHMEM_SEED=%s\ncd /opt/ivshmem/tests/drivers/ivshmem/%s && ./%s\n' \
 		"$MUTATIONS" "$SEED" "$1" "$2"
