@@ -1308,8 +1308,10 @@ static void vi_fail_chain(struct vi_dev *vi, struct virtio_device *vdev,
 
 /*
  * Completes the outstanding heads of split queue @vq with length 0, @seen
- * a scratch bitmap of 32768 bits. Returns how many; vq_lock held, the
- * queue broken so that the driver neither adds nor reaps meanwhile.
+ * a scratch bitmap of 32768 bits. Returns how many; vq_lock held. The
+ * driver may add or reap on another CPU meanwhile, as with a device: it
+ * reads used entries only up to the index published last, and entries it
+ * adds after the avail index read here wait for the next round.
  */
 static unsigned int vi_fail_queue(struct vi_dev *vi, struct virtqueue *vq,
 				  unsigned long *seen)
@@ -1375,13 +1377,17 @@ static void vi_break_queues(struct vi_dev *vi)
 
 /*
  * Fails every buffer the dead back-end left outstanding, see above; the
- * queues are broken when it returns. Each round breaks the queues, waits
- * for submissions under way (drivers add buffers under a spinlock or in
- * softirq, so synchronize_rcu() sees them finish: a later one fails with
- * -EIO), completes the outstanding heads and, with the queues unbroken
- * for that alone, runs the callbacks that reap them. A submission racing
- * with the callbacks is caught by the next round. Called with vi->lock
- * held, from the state work.
+ * queues are broken when it returns. Each round, with the queues unbroken
+ * (a kick after the back-end died breaks a queue, see vi_notify()),
+ * completes the outstanding heads and runs the callbacks, and lets the
+ * softirqs they raise (NAPI) run, so that the drivers reap all used
+ * entries, the back-end's last ones included, before a queue is broken
+ * again: virtio_net's TX cleaning loops as long as virtio_ring reports
+ * more used entries than it can reap from a broken queue. Then it breaks
+ * the queues and waits for submissions under way (drivers add buffers
+ * under a spinlock or in softirq, so synchronize_rcu() sees them finish:
+ * a later one fails with -EIO); the next round catches those. Called with
+ * vi->lock held, from the state work.
  */
 static void vi_fail_outstanding(struct vi_dev *vi)
 {
@@ -1393,36 +1399,32 @@ static void vi_fail_outstanding(struct vi_dev *vi)
 	seen = bitmap_zalloc(32768, GFP_KERNEL);
 	if (!seen)
 		return;
-	for (round = 0; round < VI_FAIL_ROUNDS; round++) {
-		spin_lock_irqsave(&vi->vq_lock, flags);
-		vi_break_queues(vi);
-		spin_unlock_irqrestore(&vi->vq_lock, flags);
-		synchronize_rcu();
-
+	for (round = 1; round <= VI_FAIL_ROUNDS; round++) {
 		done = 0;
+		/* softirqs raised by the callbacks run at local_bh_enable() */
+		local_bh_disable();
 		/* no interrupt handler runs a callback meanwhile */
 		spin_lock_irqsave(&vi->vq_lock, flags);
 		for (i = 0; i < vi->nvqs; i++) {
 			struct virtqueue *vq = vi->vqs[i];
-			unsigned int n;
 
 			if (!vq)
 				continue;
-			n = vi_fail_queue(vi, vq, seen);
-			if (!n)
-				continue;
-			done += n;
 			/*
-			 * A break meanwhile is not counted: a callback that
-			 * adds a buffer and kicks breaks the queue too
-			 * (vi_notify()), as does an entry virtio_ring
-			 * refuses.
+			 * Breaks of ours, or by what virtio_ring refused
+			 * since, are not counted: the back-end is gone.
 			 */
 			__virtqueue_unbreak(vq);
+			done += vi_fail_queue(vi, vq, seen);
 			vring_interrupt(0, vq);
-			__virtqueue_break(vq);
 		}
 		spin_unlock_irqrestore(&vi->vq_lock, flags);
+		local_bh_enable();
+
+		spin_lock_irqsave(&vi->vq_lock, flags);
+		vi_break_queues(vi);
+		spin_unlock_irqrestore(&vi->vq_lock, flags);
+		synchronize_rcu();
 		if (!done)
 			break;
 		total += done;
@@ -1431,7 +1433,7 @@ static void vi_fail_outstanding(struct vi_dev *vi)
 	if (total)
 		dev_info(&vi->pdev->dev,
 			 "back-end gone: failed %u outstanding buffer(s) in %u round(s)\n",
-			 total, round);
+			 total, min(round, VI_FAIL_ROUNDS));
 }
 
 /* Removes the virtio device; called with vi->lock held */
@@ -1726,6 +1728,13 @@ static int vi_probe(struct pci_dev *pdev, const struct pci_device_id *ent)
 
 	pci_set_drvdata(pdev, vi);
 	set_dma_ops(dev, &vi_dma_ops);
+	/* a stub without ARCH_HAS_DMA_OPS: the rings would be in our RAM */
+	if (get_dma_ops(dev) != &vi_dma_ops) {
+		dev_err(dev,
+			"kernel without DMA ops (ARCH_HAS_DMA_OPS): cannot place the rings in the shared memory\n");
+		ret = -ENODEV;
+		goto err_clear_dma_ops;
+	}
 
 	ret = vi_request_irqs(vi);
 	if (ret)
