@@ -47,28 +47,11 @@ T=60
 n=0
 rc=0
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-fail() { n=$((n + 1)); echo "not ok $n $*"; rc=1; }
-check() {	# check NAME CMD...
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
+# ok, fail, check, wait_for
+. "$(dirname "$0")/virtio_ivshmem_lib.sh"
 
 md5() { md5sum | cut -d' ' -f1; }
 zero_md5() { head -c $(($1 << 20)) /dev/zero | md5; }
-
-# wait_for SECS CMD...: poll CMD every 0.2 s
-wait_for() {
-	w=$(($1 * 5))
-	shift
-	while [ "$w" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		w=$((w - 1))
-	done
-	return 1
-}
 
 # md5 of every file under DIR, one line each, in a stable order
 files_md5() {

@@ -24,28 +24,11 @@ T=60
 n=0
 rc=0
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-fail() { n=$((n + 1)); echo "not ok $n $*"; rc=1; }
-check() {	# check NAME CMD...
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
+# ok, fail, check, wait_for
+. "$(dirname "$0")/virtio_ivshmem_lib.sh"
 
 md5() { md5sum | cut -d' ' -f1; }
 pattern_md5() { ./virtio_console_pattern "$1" "$2" | md5; }
-
-# wait_for SECS CMD...: poll CMD every 0.2 s
-wait_for() {
-	w=$(($1 * 5))
-	shift
-	while [ "$w" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		w=$((w - 1))
-	done
-	return 1
-}
 
 size_of() { wc -c < "$1" 2>/dev/null || echo 0; }
 has_line() { grep -q "^$2\$" "$1" 2>/dev/null; }

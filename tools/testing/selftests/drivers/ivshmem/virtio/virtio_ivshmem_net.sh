@@ -31,25 +31,8 @@ rc=0
 ping() { /usr/bin/ping "$@"; }
 ip() { /usr/bin/ip "$@"; }
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-fail() { n=$((n + 1)); echo "not ok $n $*"; rc=1; }
-check() {	# check NAME CMD...
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-
-# wait_for SECS CMD...: poll CMD every 0.2 s
-wait_for() {
-	w=$(($1 * 5))
-	shift
-	while [ "$w" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		w=$((w - 1))
-	done
-	return 1
-}
+# ok, fail, check, wait_for
+. "$(dirname "$0")/virtio_ivshmem_lib.sh"
 
 # barrier N: both guests meet over the link (back-end listens). The
 # back-end may remove the link right after it, before the front-end's nc
