@@ -98,6 +98,9 @@ cmd_payload() {
 		find "$TOP/tools/testing/selftests/$rel" -maxdepth 1 \
 			-name '*.sh' -exec cp {} "$dst/tests/$rel/" \;
 	done
+	# what the tests of several drivers source (TEST_INCLUDES)
+	cp "$TOP"/tools/testing/selftests/drivers/ivshmem/*.sh \
+		"$dst/tests/drivers/ivshmem/"
 	if [ -f "$TOP/tools/ivshmem/Makefile" ]; then
 		make_clean_output -C "$TOP/tools/ivshmem" OUT="$dst/bin"
 	fi

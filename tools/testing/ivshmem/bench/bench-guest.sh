@@ -34,7 +34,8 @@ EXTRA=/opt/ivshmem/extra
 PATH=$EXTRA:$PATH
 # shellcheck source=/dev/null
 . "$EXTRA/params"
-NETLIB=/opt/ivshmem/tests/drivers/ivshmem/net/ivshmem_net_lib.sh
+IVSHMEM_TESTS=/opt/ivshmem/tests/drivers/ivshmem
+NETLIB=$IVSHMEM_TESTS/net/ivshmem_net_lib.sh
 # ivshmem-net: IF, MY_IP, PEER_IP, net_setup, net_if, wait_for, ping, ip
 # shellcheck source=../../selftests/drivers/ivshmem/net/ivshmem_net_lib.sh
 . "$NETLIB"

@@ -24,7 +24,8 @@ EXTRA=/opt/ivshmem/extra
 PATH=$EXTRA:$PATH
 # shellcheck source=/dev/null
 . "$EXTRA/params"
-NETLIB=/opt/ivshmem/tests/drivers/ivshmem/net/ivshmem_net_lib.sh
+IVSHMEM_TESTS=/opt/ivshmem/tests/drivers/ivshmem
+NETLIB=$IVSHMEM_TESTS/net/ivshmem_net_lib.sh
 # shellcheck source=../../selftests/drivers/ivshmem/net/ivshmem_net_lib.sh
 . "$NETLIB"
 

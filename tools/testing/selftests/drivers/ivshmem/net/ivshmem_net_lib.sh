@@ -81,54 +81,10 @@ stat() { ethtool -S "$IF" | awk -v n="$1:" '$1 == n { print $2 }'; }
 # Kernel problems printed since boot
 dmesg_clean() { ! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection'; }
 
-# Side channel (vmtest -N): a virtio-net link next to the ivshmem link for
-# tests that take the ivshmem link away. Guest 0 (10.98.0.1) serves
-# commands, guest 1 (10.98.0.2) sends them with ctl.
-CTL_IP=10.98.0.1
-CTL_PORT=7300
-CTL_LOG=/tmp/ctl
-
-ctl_if() {
-	for d in /sys/class/net/*; do
-		case $(readlink "$d/device/driver") in
-		*/virtio_net) basename "$d"; return 0 ;;
-		esac
-	done
-	return 1
-}
-
-ctl_up() {
-	modprobe virtio_pci 2>/dev/null
-	modprobe virtio_net 2>/dev/null
-	wait_for 20 ctl_if >/dev/null || return 1
-	ip addr add "10.98.0.$((IDX + 1))/24" dev "$(ctl_if)" &&
-		ip link set "$(ctl_if)" up
-}
-
-# ctl_serve: answer "ok" to every command line; "SNAP NAME" saves the
-# ethtool -S counters of $IF as /tmp/snap.NAME, anything else is appended
-# to $CTL_LOG
-ctl_serve() {
-	cat > /tmp/ctl-handler <<-HANDLER
-	#!/bin/sh
-	read -r cmd arg
-	case "\$cmd" in
-	SNAP) ethtool -S "$IF" > "/tmp/snap.\$arg" ;;
-	*) echo "\$cmd \$arg" >> $CTL_LOG ;;
-	esac
-	echo ok
-	HANDLER
-	chmod +x /tmp/ctl-handler
-	: > $CTL_LOG
-	nc -ll -p $CTL_PORT -e /tmp/ctl-handler &
-	CTL_PID=$!
-}
-
-# ctl CMD...: send one command line to guest 0 over the side channel
-ctl() {
-	wait_for 60 sh -c "[ \"\$(echo '$*' | nc -w 10 $CTL_IP $CTL_PORT \
-		2>/dev/null)\" = ok ]"
-}
+# the side channel (vmtest -N): ctl_up, ctl_serve, ctl; from the parent
+# directory of the test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+# shellcheck source=../ivshmem_ctl.sh
+. "${IVSHMEM_TESTS:-$(dirname "$0")/..}/ivshmem_ctl.sh"
 
 # snap_val NAME COUNTER: a counter of snapshot NAME
 snap_val() { awk -v n="$2:" '$1 == n { print $2 }' "/tmp/snap.$1"; }

@@ -59,42 +59,8 @@ oopsless() {
 	! dmesg | grep -q -E 'BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|inconsistent lock state|possible (circular|recursive) locking'
 }
 
-# Side channel (vmtest -N): a virtio-net link next to the IVSHMEM link.
-# Guest 0 (10.98.0.1) appends every command line it gets to $CTL_LOG,
-# guest 1 (10.98.0.2) sends them with ctl.
-CTL_IP=10.98.0.1
-CTL_PORT=7300
-CTL_LOG=/tmp/ctl
+# the side channel (vmtest -N): ctl_up, ctl_serve, ctl; from the parent
+# directory of the test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+# shellcheck source=../ivshmem_ctl.sh
+. "${IVSHMEM_TESTS:-$(dirname "$0")/..}/ivshmem_ctl.sh"
 
-ctl_if() {
-	for d in /sys/class/net/*; do
-		case $(readlink "$d/device/driver") in
-		*/virtio_net) basename "$d"; return 0 ;;
-		esac
-	done
-	return 1
-}
-
-ctl_up() {
-	modprobe virtio_pci 2>/dev/null
-	modprobe virtio_net 2>/dev/null
-	wait_for 20 ctl_if >/dev/null || return 1
-	ip addr add "10.98.0.$((${VMTEST_INDEX:-0} + 1))/24" dev "$(ctl_if)" &&
-		ip link set "$(ctl_if)" up
-}
-
-ctl_serve() {
-	# shellcheck disable=SC2016 # expanded by the handler
-	printf '#!/bin/sh\nread -r line\necho "$line" >> %s\necho ok\n' \
-		$CTL_LOG > /tmp/ctl-handler
-	chmod +x /tmp/ctl-handler
-	: > $CTL_LOG
-	nc -ll -p $CTL_PORT -e /tmp/ctl-handler &
-	CTL_PID=$!
-}
-
-# ctl LINE: send one line to guest 0 over the side channel
-ctl() {
-	wait_for 60 sh -c "[ \"\$(echo '$*' | nc -w 10 $CTL_IP $CTL_PORT \
-		2>/dev/null)\" = ok ]"
-}
