@@ -19,7 +19,8 @@
  * store is a single access of the field's width. The same seed gives the
  * same sequence of mutations; their timing relative to the victim is not
  * reproducible. Counts per operation and per field are kept for the
- * report (mut_report()).
+ * report (mut_report()), with the rate since mut_init(): call it when the
+ * victim is there.
  */
 #ifndef IVSHMEM_MUTATE_H
 #define IVSHMEM_MUTATE_H
@@ -27,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 enum mut_op {
 	MUT_RANDOM,
@@ -75,7 +77,16 @@ struct mut_ctx {
 	uint64_t weights;		/* sum of the field weights */
 	uint64_t ops[MUT_NOPS];
 	uint64_t total;
+	uint64_t t0_ms;			/* when mut_init() ran */
 };
+
+static inline uint64_t mut_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* splitmix64: a full-period 64-bit generator, good enough for fuzzing */
 static inline uint64_t mut_rand(struct mut_ctx *m)
@@ -115,6 +126,7 @@ static inline void mut_init(struct mut_ctx *m, uint64_t seed, void *mem,
 		m->weights += fields[i].weight ? fields[i].weight : 1;
 	}
 	m->total = 0;
+	m->t0_ms = mut_now_ms();
 }
 
 static inline uint64_t mut_load(const uint8_t *p, unsigned int size)
@@ -257,8 +269,12 @@ static inline enum mut_op mut_one(struct mut_ctx *m, unsigned int bytes_in)
 /* Diagnostic lines (KTAP "# ") with the counts */
 static inline void mut_report(const struct mut_ctx *m, const char *who)
 {
+	uint64_t ms = mut_now_ms() - m->t0_ms;
 	unsigned int i;
 
+	printf("# %s: mutation rate: %llu per s (%llu in %llu ms)\n", who,
+	       (unsigned long long)(m->total * 1000 / (ms ? ms : 1)),
+	       (unsigned long long)m->total, (unsigned long long)ms);
 	printf("# %s: %llu mutations:", who, (unsigned long long)m->total);
 	for (i = 0; i < MUT_NOPS; i++)
 		printf(" %s %llu", mut_op_names[i],

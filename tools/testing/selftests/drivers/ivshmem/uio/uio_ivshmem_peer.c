@@ -285,20 +285,22 @@ static int do_hostile(uint64_t seed, uint64_t count, uint64_t resets,
 	};
 	const uint64_t special[] = { ANNOUNCE, nvec, dev.info.max_peers };
 	uint64_t sent[nvec], bad_vec = 0, bad_peer = 0, self = 0;
-	uint64_t states = 0, memory = 0, rwm = 0, epochs = 0, t0 = now_ms();
+	uint64_t states = 0, memory = 0, rwm = 0, epochs = 0, t0;
 	uint32_t last_state = 0, st;
 	struct mut_ctx m, mrw;
 	unsigned int v, p;
 	int ret = 0;
 
 	memset(sent, 0, sizeof(sent));
-	mut_init(&m, seed, own_bytes, sec_size, f, ARRAY_SIZE(f), special,
-		 ARRAY_SIZE(special));
-	mut_init(&mrw, seed ^ 0x5555, rw, rw_size, NULL, 0, NULL, 0);
 	if (await_state(ANNOUNCE, 0)) {
 		printf("# hostile: no victim\n");
 		return 1;
 	}
+	/* the clock of the report starts with the victim */
+	t0 = now_ms();
+	mut_init(&m, seed, own_bytes, sec_size, f, ARRAY_SIZE(f), special,
+		 ARRAY_SIZE(special));
+	mut_init(&mrw, seed ^ 0x5555, rw, rw_size, NULL, 0, NULL, 0);
 	while (m.total < count) {
 		if (m.total / resets != epochs) {
 			epochs = m.total / resets;
