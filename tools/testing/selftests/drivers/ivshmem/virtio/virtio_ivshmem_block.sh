@@ -47,10 +47,9 @@ T=60
 n=0
 rc=0
 
-# ok, fail, check, wait_for
+# ok, fail, check, wait_for, md5, uptime_cs, fe_disk, removals, ...
 . "$(dirname "$0")/virtio_ivshmem_lib.sh"
 
-md5() { md5sum | cut -d' ' -f1; }
 zero_md5() { head -c $(($1 << 20)) /dev/zero | md5; }
 
 # md5 of every file under DIR, one line each, in a stable order
@@ -197,30 +196,6 @@ backend() {
 
 # ---- front-end (guest 1) ----
 
-fe_disk() {	# the disk of virtio_ivshmem (not of virtio-pci): vdX
-	for d in /sys/block/vd*; do
-		[ -e "$d/device" ] || continue
-		p=$(readlink -f "$d/device")
-		drv=$(readlink "${p%/*}/driver")
-		[ "${drv##*/}" = virtio_ivshmem ] || continue
-		echo "${d##*/}"
-		return 0
-	done
-	return 1
-}
-disk_present() { fe_disk >/dev/null; }
-no_disk() { ! disk_present; }
-# virtio devices removed and registered so far; the back-end may come
-# back before a poll of the disk sees it gone
-removals() { dmesg | grep -c 'virtio_ivshmem .*virtio device removed'; }
-removed_since() { [ "$(removals)" -gt "$1" ]; }
-registrations() {
-	cat /sys/bus/pci/drivers/virtio_ivshmem/*/virtio_ivshmem/registrations
-}
-registered_since() {
-	[ "$(registrations)" -gt "$1" ] && disk_present
-}
-
 SEQ=0
 msg() {		# msg WORD ARGS...: the next message to the back-end
 	printf '%s\n' "$*" | dd of="$DEV" bs=512 seek=$((MSG_BASE + SEQ)) \
@@ -236,10 +211,6 @@ msg_acked() {	# msg_acked WORD ARGS...: and the back-end checked it
 	msg "$@" && wait_for "$T" acked
 }
 
-uptime_cs() {	# uptime in 1/100 s
-	read -r up _ < /proc/uptime
-	echo "${up%.*}${up#*.}"
-}
 rate() {	# rate MIB CENTISECONDS: MB/s
 	awk -v m="$1" -v t="$2" \
 		'BEGIN { printf "%.1f", t ? m * 1.048576 * 100 / t : 0 }'

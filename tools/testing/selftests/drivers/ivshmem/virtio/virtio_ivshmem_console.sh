@@ -27,7 +27,6 @@ rc=0
 # ok, fail, check, wait_for
 . "$(dirname "$0")/virtio_ivshmem_lib.sh"
 
-md5() { md5sum | cut -d' ' -f1; }
 pattern_md5() { ./virtio_console_pattern "$1" "$2" | md5; }
 
 size_of() { wc -c < "$1" 2>/dev/null || echo 0; }

@@ -25,3 +25,36 @@ wait_for() {
 	done
 	return 1
 }
+
+md5() { md5sum | cut -d' ' -f1; }
+
+uptime_cs() {	# uptime in 1/100 s
+	read -r up _ < /proc/uptime
+	echo "${up%.*}${up#*.}"
+}
+
+# Block front-end (virtio_ivshmem plus virtio_blk)
+
+fe_disk() {	# the disk of virtio_ivshmem (not of virtio-pci): vdX
+	for d in /sys/block/vd*; do
+		[ -e "$d/device" ] || continue
+		p=$(readlink -f "$d/device")
+		drv=$(readlink "${p%/*}/driver")
+		[ "${drv##*/}" = virtio_ivshmem ] || continue
+		echo "${d##*/}"
+		return 0
+	done
+	return 1
+}
+disk_present() { fe_disk >/dev/null; }
+no_disk() { ! disk_present; }
+# virtio devices removed and registered so far; the back-end may come
+# back before a poll of the disk sees it gone
+removals() { dmesg | grep -c 'virtio_ivshmem .*virtio device removed'; }
+removed_since() { [ "$(removals)" -gt "$1" ]; }
+registrations() {
+	cat /sys/bus/pci/drivers/virtio_ivshmem/*/virtio_ivshmem/registrations
+}
+registered_since() {
+	[ "$(registrations)" -gt "$1" ] && disk_present
+}

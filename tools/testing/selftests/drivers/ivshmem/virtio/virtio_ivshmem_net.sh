@@ -61,7 +61,6 @@ ping_sizes() {
 
 # a known stream, the same on both guests (2 MiB)
 gen_data() { seq 1 300000; }
-md5() { md5sum | cut -d' ' -f1; }
 
 # receive_md5 PORT: one connection, the md5 of what arrives in $D/rx.md5
 receive_md5() {
