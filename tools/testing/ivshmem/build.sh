@@ -112,13 +112,34 @@ cmd_payload() {
 }
 
 # Batches of files on every CPU; a batch prints its findings in one piece.
+# A file found clean is remembered in $CACHE/checkpatch/ under a hash of
+# its path and contents, checkpatch.pl, its word lists and options, so a
+# warm run checks only what changed (the clean result is the same).
 cmd_checkpatch() {
+	local dir=$CACHE/checkpatch tools f todo=() keys=() k
+
 	cd "$TOP"
+	mkdir -p "$dir"
+	tools=$({ cat "$KTOOLS/scripts/checkpatch.pl" \
+		  "$KTOOLS/scripts/spelling.txt" "$CODESPELL_DICT" 2>/dev/null
+		  echo "${CHECKPATCH_KERNEL[*]}"; } | sha256sum)
+	while IFS= read -r f; do
+		k=$({ echo "$tools $f"; cat "$f"; } | sha256sum | cut -c1-40)
+		[ -e "$dir/$k" ] && continue
+		todo+=("$f")
+		keys+=("$k")
+	done < <(kernel_sources)
+	echo "checkpatch: ${#todo[@]} file(s) changed since a clean check"
+	[ "${#todo[@]}" = 0 ] && return 0
 	# shellcheck disable=SC2016
-	kernel_sources | xargs -P "$(nproc)" -n 8 sh -c \
+	printf '%s\n' "${todo[@]}" | xargs -P "$(nproc)" -n 8 sh -c \
 		'out=$("$0" "$@" 2>/dev/null); rc=$?
 		 [ -z "$out" ] || printf "%s\n" "$out"; exit $rc' \
-		"$KTOOLS/scripts/checkpatch.pl" "${CHECKPATCH_KERNEL[@]}" -q -f
+		"$KTOOLS/scripts/checkpatch.pl" "${CHECKPATCH_KERNEL[@]}" -q -f ||
+		return 1
+	for k in "${keys[@]}"; do
+		: > "$dir/$k"
+	done
 }
 
 cmd_qemu_checkpatch() {
