@@ -36,12 +36,16 @@ counters() {
 }
 
 victim() {
-	net_setup || { tap_fail "victim: driver loads"; exit 1; }
+	net_load || { tap_fail "victim: driver loads"; exit 1; }
+	# while the interface is down, so before the link can reach RUN: the
+	# peer attacks as soon as it does, and a slow guest would count its
+	# first phase in here
+	before=$(counters)
+	log "before: $before"
+	net_up || { tap_fail "victim: interface up"; exit 1; }
 	tap "victim: carrier with the hostile peer" wait_for 60 carrier_is 1
 	ip neigh replace "$FAKE_IP" lladdr 02:00:00:00:00:99 dev "$IF" \
 		nud permanent
-	before=$(counters)
-	log "before: $before"
 	# traffic all along: frames into a ring the peer abuses
 	ping -i 0.01 -s 500 "$FAKE_IP" >/dev/null 2>&1 &
 	pid=$!

@@ -54,13 +54,16 @@ carrier_is() { [ "$(cat "/sys/class/net/$IF/carrier" 2>/dev/null)" = "$1" ]; }
 carrier_changes() { cat "/sys/class/net/$IF/carrier_changes"; }
 
 # Load the driver and bring the interface up with this guest's address
-net_setup() {
+net_load() {	# the driver and its interface, IF, still down
 	modprobe ivshmem-net || return 1
 	wait_for 10 net_if >/dev/null || return 1
 	IF=$(net_if)
+}
+net_up() {
 	ip addr add "$MY_IP/24" dev "$IF" || return 1
 	ip link set "$IF" up
 }
+net_setup() { net_load && net_up; }
 
 peer_reachable() { ping -c 1 -W 1 "$PEER_IP" >/dev/null 2>&1; }
 
