@@ -122,21 +122,28 @@ static uint32_t vic_state(void)
 	return ivshmem_peer_state(&dev, peer);
 }
 
+/* 0 once the victim is in @want, -1 after @ms, -2 if it fell back to RESET */
 static int wait_state(uint32_t want, int ms)
 {
 	uint64_t end = now_ms() + ms;
+	uint32_t st;
 
 	while (now_ms() < end) {
-		if (vic_state() == want)
+		st = vic_state();
+		if (st == want)
 			return 0;
+		if (want > ST_INIT && st == ST_RESET)
+			return -2;
 		usleep(2000);
 	}
 	return -1;
 }
 
 /* Reset, then walk the victim to RUN with a clean ring of ours */
-static int handshake(void)
+static int handshake_once(void)
 {
+	int ret;
+
 	ivshmem_set_state(&dev, ST_RESET);
 	if (wait_state(ST_INIT, 60000)) {
 		fprintf(stderr, "victim not in INIT (state %u)\n", vic_state());
@@ -147,15 +154,34 @@ static int handshake(void)
 	used_idx = 0;
 	fence();
 	ivshmem_set_state(&dev, ST_INIT);
-	if (wait_state(ST_READY, 60000))
-		return -1;
+	ret = wait_state(ST_READY, 60000);
+	if (ret)
+		return ret;
 	ivshmem_set_state(&dev, ST_READY);
-	if (wait_state(ST_RUN, 60000)) {
+	ret = wait_state(ST_RUN, 60000);
+	if (ret == -1)
 		fprintf(stderr, "victim not in RUN (state %u)\n", vic_state());
-		return -1;
-	}
+	if (ret)
+		return ret;
 	ivshmem_set_state(&dev, ST_RUN);
 	return 0;
+}
+
+/*
+ * The victim treats a backwards step of our state as RESET (ivshmem-net's
+ * rule): when it saw a mutated state value before our handshake, it may
+ * fall back to RESET in the middle and wait for ours. Start over then.
+ */
+static int handshake(void)
+{
+	int tries, ret = -1;
+
+	for (tries = 0; tries < 10; tries++) {
+		ret = handshake_once();
+		if (ret != -2)
+			break;
+	}
+	return ret ? -1 : 0;
 }
 
 static uint64_t completed;	/* victim frames completed by sink() */
