@@ -399,6 +399,39 @@ void vbe_notify(struct vbe *b, struct vbe_queue *q)
 	ivshmem_doorbell(&b->dev, b->peer, q->driver_vector);
 }
 
+bool vbe_serve_out(struct vbe *b, struct vbe_queue *q, int max,
+		   void (*consume)(struct vbe *b, uint16_t head,
+				   const struct vbe_seg *segs, int n))
+{
+	struct vbe_seg segs[VBE_MAX_QUEUE_SIZE];
+	bool did = false;
+	uint16_t head;
+	int pending, n;
+
+	if (!q->enabled)
+		return false;
+	pending = vbe_pending(b, q);
+	if (pending < 0) {
+		vbe_needs_reset(b, "transmit avail index");
+		return false;
+	}
+	if (pending > max)
+		pending = max;
+	while (pending--) {
+		n = vbe_pop(b, q, segs, VBE_MAX_QUEUE_SIZE, &head);
+		if (n < 0) {
+			vbe_needs_reset(b, "transmit avail entry");
+			break;
+		}
+		consume(b, head, segs, n);
+		vbe_add_used(b, q, head, 0);
+		did = true;
+	}
+	vbe_publish_used(b, q);
+	vbe_notify(b, q);
+	return did;
+}
+
 uint32_t vbe_copy_from(const struct vbe *b, void *dst, const struct vbe_seg *s,
 		       int n, uint32_t skip, uint32_t len)
 {

@@ -209,6 +209,15 @@ void vbe_add_used(struct vbe *b, struct vbe_queue *q, uint16_t head,
 void vbe_publish_used(struct vbe *b, struct vbe_queue *q);
 /* Interrupts the front-end for @q if used entries were added */
 void vbe_notify(struct vbe *b, struct vbe_queue *q);
+/*
+ * Serves a queue the front-end sends on: pops up to @max chains of @q,
+ * hands each to @consume (@n validated segments, 0 for a bad chain, which
+ * was counted) and returns it with used length 0; then publishes and
+ * notifies. A broken ring asks for a reset. True if a chain was returned.
+ */
+bool vbe_serve_out(struct vbe *b, struct vbe_queue *q, int max,
+		   void (*consume)(struct vbe *b, uint16_t head,
+				   const struct vbe_seg *segs, int n));
 void vbe_needs_reset(struct vbe *b, const char *why);
 /* Copies @len bytes from the segments, skipping @skip bytes; bytes copied */
 uint32_t vbe_copy_from(const struct vbe *b, void *dst, const struct vbe_seg *s,

@@ -107,55 +107,31 @@ static int open_pty(void)
 	return 0;
 }
 
-/* Front-end transmit queue: copy every buffer to the output */
-static bool serve_tx(struct vbe *b)
+/* A chain of the front-end's transmit queue: copy it to the output */
+static void console_out(struct vbe *b, uint16_t head,
+			const struct vbe_seg *segs, int n)
 {
-	struct vbe_queue *q = &b->q[Q_TX];
-	struct vbe_seg segs[VBE_MAX_QUEUE_SIZE];
 	static uint8_t copy[65536];
-	bool did = false;
-	uint16_t head;
-	int pending, n, i;
+	uint32_t done, chunk;
+	int i;
 
-	if (!q->enabled)
-		return false;
-	pending = vbe_pending(b, q);
-	if (pending < 0) {
-		vbe_needs_reset(b, "transmit avail index");
-		return false;
-	}
-	while (pending--) {
-		n = vbe_pop(b, q, segs, VBE_MAX_QUEUE_SIZE, &head);
-		if (n < 0) {
-			vbe_needs_reset(b, "transmit avail entry");
-			return did;
+	for (i = 0; i < n; i++) {
+		if (segs[i].writable) {
+			vbe_reject(b, "writable transmit buffer", i);
+			return;
 		}
-		for (i = 0; i < n; i++) {
-			uint32_t done = 0, chunk;
-
-			if (segs[i].writable) {
-				vbe_reject(b, "writable transmit buffer", i);
-				break;
-			}
-			/* copy out before use: the front-end may change it */
-			while (done < segs[i].len) {
-				chunk = segs[i].len - done;
-				if (chunk > sizeof(copy))
-					chunk = sizeof(copy);
-				memcpy(copy, b->shm + segs[i].off + done,
-				       chunk);
-				if (write_all(con.out_fd, copy, chunk))
-					fprintf(stderr,
-						"virtio-ivshmem-console: output: %s\n",
-						strerror(errno));
-				done += chunk;
-			}
+		/* copy out before use: the front-end may change it */
+		for (done = 0; done < segs[i].len; done += chunk) {
+			chunk = segs[i].len - done;
+			if (chunk > sizeof(copy))
+				chunk = sizeof(copy);
+			memcpy(copy, b->shm + segs[i].off + done, chunk);
+			if (write_all(con.out_fd, copy, chunk))
+				fprintf(stderr,
+					"virtio-ivshmem-console: output: %s\n",
+					strerror(errno));
 		}
-		vbe_push(b, q, head, 0);
-		did = true;
 	}
-	vbe_notify(b, q);
-	return did;
 }
 
 /* Front-end receive queue: fill its buffers from the input */
@@ -219,7 +195,7 @@ static bool console_serve(struct vbe *b)
 
 	read_input(b);
 	work = serve_rx(b);
-	work |= serve_tx(b);
+	work |= vbe_serve_out(b, &b->q[Q_TX], VBE_MAX_QUEUE_SIZE, console_out);
 	return work;
 }
 

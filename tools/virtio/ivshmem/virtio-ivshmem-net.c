@@ -180,11 +180,13 @@ static const char *net_tx_hdr_bad(const struct net *nt,
 }
 
 /*
- * One transmit chain of @n validated segments: header and frame are copied
- * out of the shared memory, checked and written to the TAP device. Returns
- * 0, or -1 for a bad request (counted; the chain is returned all the same).
+ * One transmit chain of @n validated segments (vbe_serve_out()): header
+ * and frame are copied out of the shared memory, checked and written to
+ * the TAP device. A bad request is counted; the chain is returned all the
+ * same.
  */
-static int net_tx_frame(struct vbe *b, const struct vbe_seg *segs, int n)
+static void net_tx_frame(struct vbe *b, uint16_t head,
+			 const struct vbe_seg *segs, int n)
 {
 	struct net *nt = b->priv;
 	uint64_t total = 0;
@@ -194,30 +196,32 @@ static int net_tx_frame(struct vbe *b, const struct vbe_seg *segs, int n)
 	ssize_t r;
 	int i;
 
+	if (!n)		/* a bad chain, counted by vbe_pop() */
+		return;
 	for (i = 0; i < n; i++) {
 		if (segs[i].writable) {
 			vbe_reject(b, "writable transmit buffer", i);
-			return -1;
+			return;
 		}
 		total += segs[i].len;
 	}
 	if (total < NET_HDR_LEN + ETH_HDR_LEN ||
 	    total > NET_HDR_LEN + NET_MAX_FRAME) {
 		vbe_reject(b, "transmit frame length", total);
-		return -1;
+		return;
 	}
 	/* copy out before use: the front-end may change it meanwhile */
 	len = vbe_copy_from(b, nt->tx_buf, segs, n, 0, total);
 	if (len != total) {
 		vbe_reject(b, "transmit frame copy", len);
-		return -1;
+		return;
 	}
 	len -= NET_HDR_LEN;
 	net_hdr_load(&h, nt->tx_buf);
 	bad = net_tx_hdr_bad(nt, &h, len);
 	if (bad) {
 		vbe_reject(b, bad, h.gso_type << 8 | h.flags);
-		return -1;
+		return;
 	}
 
 	if (nt->vnet_hdr) {
@@ -235,45 +239,10 @@ static int net_tx_frame(struct vbe *b, const struct vbe_seg *segs, int n)
 		nt->st.tx_errors++;
 		vbe_log(b, "TAP write of %u bytes: %s\n", len,
 			r < 0 ? strerror(errno) : "short");
-		return 0;
+		return;
 	}
 	nt->st.tx_frames++;
 	nt->st.tx_bytes += len;
-	return 0;
-}
-
-/* Front-end transmit queue: every chain goes to the TAP device */
-static bool net_serve_tx(struct vbe *b)
-{
-	struct vbe_queue *q = &b->q[Q_TX];
-	struct vbe_seg segs[VBE_MAX_QUEUE_SIZE];
-	bool did = false;
-	uint16_t head;
-	int pending, n;
-
-	if (!q->enabled)
-		return false;
-	pending = vbe_pending(b, q);
-	if (pending < 0) {
-		vbe_needs_reset(b, "transmit avail index");
-		return false;
-	}
-	if (pending > NET_BATCH)
-		pending = NET_BATCH;
-	while (pending--) {
-		n = vbe_pop(b, q, segs, VBE_MAX_QUEUE_SIZE, &head);
-		if (n < 0) {
-			vbe_needs_reset(b, "transmit avail entry");
-			break;
-		}
-		if (n)
-			net_tx_frame(b, segs, n);
-		vbe_add_used(b, q, head, 0);
-		did = true;
-	}
-	vbe_publish_used(b, q);
-	vbe_notify(b, q);
-	return did;
 }
 
 /*
@@ -540,7 +509,8 @@ static bool net_serve(struct vbe *b)
 
 	if (!nt->offloads_set)
 		net_set_offloads(b);
-	work = net_serve_tx(b);
+	/* the front-end's transmit queue: every chain goes to the TAP device */
+	work = vbe_serve_out(b, &b->q[Q_TX], NET_BATCH, net_tx_frame);
 	work |= net_serve_rx(b);
 	return work;
 }

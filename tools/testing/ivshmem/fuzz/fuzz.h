@@ -100,6 +100,10 @@ void fuzz_push(struct vbe *b, struct vbe_queue *q, uint16_t head,
 void fuzz_add_used(struct vbe *b, struct vbe_queue *q, uint16_t head,
 		   uint32_t len);
 void fuzz_publish_used(struct vbe *b, struct vbe_queue *q);
+/* vbe_serve_out() with the chains it pops and returns checked as above */
+bool fuzz_serve_out(struct vbe *b, struct vbe_queue *q, int max,
+		    void (*consume)(struct vbe *b, uint16_t head,
+				    const struct vbe_seg *segs, int n));
 
 /* Where the back-ends' messages go: /dev/null unless FUZZ_VERBOSE is set */
 extern FILE *fuzz_stderr;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_console: virtio-ivshmem-console's queue handling (serve_rx(),
- * serve_tx()) on the checked transport. The back-end's source is included
- * with its main() renamed and its vbe_pending/pop/push calls going through
- * the checking wrappers of fuzz_lib.c. Each serve round takes a length and
+ * console_out() through vbe_serve_out()) on the checked transport. The
+ * back-end's source is included with its main() renamed and its
+ * vbe_pending/pop/push/serve_out calls going through the checking
+ * wrappers of fuzz_lib.c. Each serve round takes a length and
  * that many bytes of input for the receive queue (when the previous input
  * was consumed); the transmitted bytes go to /dev/null.
  */
@@ -19,6 +20,7 @@
 #define vbe_pending fuzz_pending
 #define vbe_pop fuzz_pop
 #define vbe_push fuzz_push
+#define vbe_serve_out fuzz_serve_out
 
 #include "virtio-ivshmem-console.c"
 
@@ -27,6 +29,7 @@
 #undef vbe_pending
 #undef vbe_pop
 #undef vbe_push
+#undef vbe_serve_out
 
 static int null_fd = -1;
 

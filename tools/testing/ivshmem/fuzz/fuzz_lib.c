@@ -202,24 +202,20 @@ int fuzz_pending(struct vbe *b, struct vbe_queue *q)
 	return ret;
 }
 
-int fuzz_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
-	     unsigned int max, uint16_t *head)
+/*
+ * Chain @head of @n segments was popped from queue @qi (at most @max): its
+ * segments must be inside the section, readable ones first; its writable
+ * ones are held until it returns.
+ */
+static void chain_popped(struct vbe *b, struct vbe_queue *q, unsigned int qi,
+			 uint16_t head, const struct vbe_seg *segs, int n,
+			 unsigned int max)
 {
-	unsigned int qi = qindex(b, q);
-	uint16_t last = q->last_avail;
 	bool seen_writable = false;
 	uint64_t wlen = 0;
-	int n, i;
+	int i;
 
-	fuzz_check(q->enabled, "pop from disabled queue %u", qi);
-	n = vbe_pop(b, q, segs, max, head);
-	if (n < 0) {
-		fuzz_check(q->last_avail == last, "broken ring consumed");
-		return n;
-	}
-	fuzz_check(q->last_avail == (uint16_t)(last + 1), "last_avail %u->%u",
-		   last, q->last_avail);
-	fuzz_check(*head < q->size, "head %u of %u", *head, q->size);
+	fuzz_check(head < q->size, "head %u of %u", head, q->size);
 	fuzz_check((unsigned int)n <= max && n <= q->size,
 		   "%d segments, max %u, size %u", n, max, q->size);
 	for (i = 0; i < n; i++) {
@@ -240,22 +236,40 @@ int fuzz_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
 		add_region(s->off, s->len);
 		if (fz.nheld < FUZZ_MAX_HELD)
 			fz.held[fz.nheld++] = (struct fuzz_held){
-				s->off, s->off + s->len, qi, *head };
+				s->off, s->off + s->len, qi, head };
 		else
 			fz.held_overflow = true;
 	}
-	if (!fz.out[qi][*head] || wlen > fz.out_wlen[qi][*head])
-		fz.out_wlen[qi][*head] = wlen;
-	fz.out[qi][*head]++;
+	if (!fz.out[qi][head] || wlen > fz.out_wlen[qi][head])
+		fz.out_wlen[qi][head] = wlen;
+	fz.out[qi][head]++;
 	if (fz.b->verbose) {
 		fprintf(stderr, "fuzz: queue %u: popped head %u, %d segments",
-			qi, *head, n);
+			qi, head, n);
 		for (i = 0; i < n; i++)
 			fprintf(stderr, " %c0x%llx+0x%x",
 				segs[i].writable ? 'w' : 'r',
 				(unsigned long long)segs[i].off, segs[i].len);
 		fputc('\n', stderr);
 	}
+}
+
+int fuzz_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
+	     unsigned int max, uint16_t *head)
+{
+	unsigned int qi = qindex(b, q);
+	uint16_t last = q->last_avail;
+	int n;
+
+	fuzz_check(q->enabled, "pop from disabled queue %u", qi);
+	n = vbe_pop(b, q, segs, max, head);
+	if (n < 0) {
+		fuzz_check(q->last_avail == last, "broken ring consumed");
+		return n;
+	}
+	fuzz_check(q->last_avail == (uint16_t)(last + 1), "last_avail %u->%u",
+		   last, q->last_avail);
+	chain_popped(b, q, qi, *head, segs, n, max);
 	return n;
 }
 
@@ -375,6 +389,51 @@ void fuzz_push(struct vbe *b, struct vbe_queue *q, uint16_t head,
 	vbe_push(b, q, head, len);
 	used_end(b, q, old, head, len);
 	check_published(b, q, old);
+}
+
+/* fuzz_serve_out(): the queue served and the harness's consumer */
+static struct {
+	struct vbe_queue *q;
+	unsigned int qi;
+	void (*consume)(struct vbe *b, uint16_t head,
+			const struct vbe_seg *segs, int n);
+} fz_out;
+
+static void out_chain(struct vbe *b, uint16_t head, const struct vbe_seg *segs,
+		      int n)
+{
+	chain_popped(b, fz_out.q, fz_out.qi, head, segs, n,
+		     VBE_MAX_QUEUE_SIZE);
+	fz_out.consume(b, head, segs, n);
+}
+
+bool fuzz_serve_out(struct vbe *b, struct vbe_queue *q, int max,
+		    void (*consume)(struct vbe *b, uint16_t head,
+				    const struct vbe_seg *segs, int n))
+{
+	uint16_t before = q->used_idx, last = q->last_avail, i;
+	unsigned int qi = qindex(b, q);
+	uint16_t done;
+	uint64_t e;
+	bool did;
+
+	fz_out.q = q;
+	fz_out.qi = qi;
+	fz_out.consume = consume;
+	did = vbe_serve_out(b, q, max, out_chain);
+	done = q->used_idx - before;
+	/* one used entry, published, for each chain popped */
+	fuzz_check(done == (uint16_t)(q->last_avail - last),
+		   "%u chains popped, %u returned",
+		   (uint16_t)(q->last_avail - last), done);
+	fuzz_check(done <= max && did == !!done, "%u chains of %d, did %d",
+		   done, max, did);
+	for (i = before; i != q->used_idx; i++) {
+		e = q->used + 4 + 8ULL * (i & (q->size - 1));
+		used_begin(b, q, qi, vbe_rd32(b, e), vbe_rd32(b, e + 4));
+	}
+	check_published(b, q, before);
+	return did;
 }
 
 static void check_queue(struct vbe *b, unsigned int i)

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_net: virtio-ivshmem-net's queue handling (net_serve_tx(),
- * net_serve_rx() with mergeable receive buffers) on the checked transport,
- * with the TAP device replaced by a datagram socket pair: one datagram is
- * one frame, as on a TAP device. After the section bytes (fuzz.h), one
- * input byte gives the TAP mode (bit 0: IFF_VNET_HDR and the offloads, as
- * without -o). Each serve round first sends up to 3 frames from the input
- * (count, then length(2) and bytes each) to the back-end's TAP end.
+ * fuzz_net: virtio-ivshmem-net's queue handling (net_tx_frame() through
+ * vbe_serve_out(), net_serve_rx() with mergeable receive buffers) on the
+ * checked transport, with the TAP device replaced by a datagram socket
+ * pair: one datagram is one frame, as on a TAP device. After the section
+ * bytes (fuzz.h), one input byte gives the TAP mode (bit 0: IFF_VNET_HDR
+ * and the offloads, as without -o). Each serve round first sends up to 3
+ * frames from the input (count, then length(2) and bytes each) to the
+ * back-end's TAP end.
  *
  * Besides the transport's invariants:
  *
@@ -31,8 +32,9 @@
 
 #include "fuzz.h"
 
-static int netfz_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
-		     unsigned int max, uint16_t *head);
+static bool netfz_serve_out(struct vbe *b, struct vbe_queue *q, int max,
+			    void (*consume)(struct vbe *b, uint16_t head,
+					    const struct vbe_seg *segs, int n));
 static void netfz_add_used(struct vbe *b, struct vbe_queue *q, uint16_t head,
 			   uint32_t len);
 static uint32_t netfz_copy_to(struct vbe *b, const struct vbe_seg *s, int n,
@@ -42,11 +44,12 @@ static uint32_t netfz_copy_to(struct vbe *b, const struct vbe_seg *s, int n,
 #define stderr fuzz_stderr
 #define main net_main
 #define vbe_pending fuzz_pending
-#define vbe_pop netfz_pop
+#define vbe_pop fuzz_pop
 #define vbe_add_used netfz_add_used
 #define vbe_copy_to netfz_copy_to
 #define vbe_publish_used fuzz_publish_used
 #define vbe_push fuzz_push
+#define vbe_serve_out netfz_serve_out
 
 #include "virtio-ivshmem-net.c"
 
@@ -58,6 +61,7 @@ static uint32_t netfz_copy_to(struct vbe *b, const struct vbe_seg *s, int n,
 #undef vbe_copy_to
 #undef vbe_publish_used
 #undef vbe_push
+#undef vbe_serve_out
 
 #define TX_MAX			(NET_BATCH + 1)
 #define INJ_MAX			8
@@ -90,17 +94,17 @@ static struct {
 	uint32_t part;		/* the last copy, for its used entry */
 } rx;
 
-static int netfz_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
-		     unsigned int max, uint16_t *head)
+/* the back-end's consumer of transmit chains (net_tx_frame()) */
+static void (*tx_consume)(struct vbe *b, uint16_t head,
+			  const struct vbe_seg *segs, int n);
+
+/* A transmit chain, before the back-end takes it: its readable bytes */
+static void netfz_tx_chain(struct vbe *b, uint16_t head,
+			   const struct vbe_seg *segs, int n)
 {
 	uint64_t total = 0;
-	int n, i;
+	int i;
 
-	n = fuzz_pop(b, q, segs, max, head);
-	if (n < 0)
-		return n;
-	if (q == &b->q[Q_RX])
-		return n;
 	fuzz_check(ntx < TX_MAX, "%u transmit chains in a round", ntx);
 	tx[ntx].frame = n > 0;
 	for (i = 0; i < n; i++) {
@@ -112,7 +116,15 @@ static int netfz_pop(struct vbe *b, struct vbe_queue *q, struct vbe_seg *segs,
 		total += segs[i].len;
 	}
 	tx[ntx++].len = total;
-	return n;
+	tx_consume(b, head, segs, n);
+}
+
+static bool netfz_serve_out(struct vbe *b, struct vbe_queue *q, int max,
+			    void (*consume)(struct vbe *b, uint16_t head,
+					    const struct vbe_seg *segs, int n))
+{
+	tx_consume = consume;
+	return fuzz_serve_out(b, q, max, netfz_tx_chain);
 }
 
 /*

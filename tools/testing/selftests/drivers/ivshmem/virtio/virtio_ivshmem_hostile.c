@@ -386,44 +386,25 @@ static void on_tx(const uint8_t *p, uint32_t n)
 	}
 }
 
-/* Completes every transmitted buffer, taking its bytes as lines */
-static bool serve_tx(void)
+/* A transmitted chain (vbe_serve_out()): its bytes are taken as lines */
+static void tx_chain(struct vbe *vb, uint16_t head,
+		     const struct vbe_seg *segs, int n)
 {
-	struct vbe_queue *q = &b->q[Q_TX];
-	struct vbe_seg segs[VBE_MAX_QUEUE_SIZE];
 	static uint8_t copy[4096];
-	bool did = false;
-	uint16_t head;
-	int pending, n, i;
+	uint32_t c;
+	int i;
 
-	pending = vbe_pending(b, q);
-	if (pending < 0) {
-		vbe_needs_reset(b, "transmit avail index");
-		return false;
+	for (i = 0; i < n; i++) {
+		if (segs[i].writable)
+			break;
+		c = segs[i].len;
+		if (c > sizeof(copy))
+			c = sizeof(copy);
+		/* copy out before use: the front-end may change it */
+		memcpy(copy, vb->shm + segs[i].off, c);
+		on_tx(copy, c);
 	}
-	while (pending--) {
-		n = vbe_pop(b, q, segs, VBE_MAX_QUEUE_SIZE, &head);
-		if (n < 0) {
-			vbe_needs_reset(b, "transmit avail entry");
-			return did;
-		}
-		for (i = 0; i < n; i++) {
-			uint32_t c = segs[i].len;
-
-			if (segs[i].writable)
-				break;
-			if (c > sizeof(copy))
-				c = sizeof(copy);
-			/* copy out before use: the front-end may change it */
-			memcpy(copy, b->shm + segs[i].off, c);
-			on_tx(copy, c);
-		}
-		vbe_push(b, q, head, 0);
-		last_head[Q_TX] = head;
-		did = true;
-	}
-	vbe_notify(b, q);
-	return did;
+	last_head[Q_TX] = head;
 }
 
 /* Fills receive buffers from rxq; @len_extra inflates the used length */
@@ -636,7 +617,8 @@ static bool serve(void)
 	}
 	if (queues_up()) {
 		did |= serve_rx(0);
-		did |= serve_tx();
+		did |= vbe_serve_out(b, &b->q[Q_TX], VBE_MAX_QUEUE_SIZE,
+				     tx_chain);
 	}
 	return did;
 }
