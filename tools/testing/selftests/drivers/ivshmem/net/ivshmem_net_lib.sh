@@ -37,19 +37,6 @@ net_if() {
 	return 1
 }
 
-# wait_for SECS CMD...: poll CMD every 0.2 s
-wait_for() {
-	local t
-	t=$(($1 * 5))
-	shift
-	while [ "$t" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		t=$((t - 1))
-	done
-	return 1
-}
-
 carrier_is() { [ "$(cat "/sys/class/net/$IF/carrier" 2>/dev/null)" = "$1" ]; }
 carrier_changes() { cat "/sys/class/net/$IF/carrier_changes"; }
 
@@ -84,10 +71,15 @@ stat() { ethtool -S "$IF" | awk -v n="$1:" '$1 == n { print $2 }'; }
 # Kernel problems printed since boot
 dmesg_clean() { ! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection'; }
 
-# the side channel (vmtest -N): ctl_up, ctl_serve, ctl; from the parent
-# directory of the test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+# the helpers of all IVSHMEM tests (wait_for) and the side channel
+# (vmtest -N: ctl_up, ctl_serve, ctl); from the parent directory of the
+# test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+IVSHMEM_LIB_DIR=$(cd "${IVSHMEM_TESTS:-$(dirname "$0")/..}" && pwd)
+# shellcheck source=../ivshmem_lib.sh
+. "$IVSHMEM_LIB_DIR/ivshmem_lib.sh"
+CTL_LIB=$IVSHMEM_LIB_DIR/ivshmem_ctl.sh
 # shellcheck source=../ivshmem_ctl.sh
-. "${IVSHMEM_TESTS:-$(dirname "$0")/..}/ivshmem_ctl.sh"
+. "$CTL_LIB"
 
 # snap_val NAME COUNTER: a counter of snapshot NAME
 snap_val() { awk -v n="$2:" '$1 == n { print $2 }' "/tmp/snap.$1"; }

@@ -41,26 +41,19 @@ find_dev() {
 	pci=${dev##*/}
 }
 
-# wait_for SECS CMD...: poll CMD every 0.2 s
-wait_for() {
-	t=$(($1 * 5))
-	shift
-	while [ "$t" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		t=$((t - 1))
-	done
-	return 1
-}
-
 # No kernel problem printed since boot (an RCU stall of a starved guest
 # prints a trace too, but is no problem of ours)
 oopsless() {
 	! dmesg | grep -q -E 'BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|inconsistent lock state|possible (circular|recursive) locking'
 }
 
-# the side channel (vmtest -N): ctl_up, ctl_serve, ctl; from the parent
-# directory of the test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+# the helpers of all IVSHMEM tests (wait_for) and the side channel
+# (vmtest -N: ctl_up, ctl_serve, ctl); from the parent directory of the
+# test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+IVSHMEM_LIB_DIR=$(cd "${IVSHMEM_TESTS:-$(dirname "$0")/..}" && pwd)
+# shellcheck source=../ivshmem_lib.sh
+. "$IVSHMEM_LIB_DIR/ivshmem_lib.sh"
+CTL_LIB=$IVSHMEM_LIB_DIR/ivshmem_ctl.sh
 # shellcheck source=../ivshmem_ctl.sh
-. "${IVSHMEM_TESTS:-$(dirname "$0")/..}/ivshmem_ctl.sh"
+. "$CTL_LIB"
 

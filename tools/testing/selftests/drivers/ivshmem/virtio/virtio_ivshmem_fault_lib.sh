@@ -11,7 +11,7 @@
 # "ACK C" in sector ACK_BASE + C % 32, which the front-end reads. The
 # sourcing test sets n=0 and rc=0.
 # shellcheck disable=SC2317 # functions run through check and wait_for
-# shellcheck disable=SC2034 # BAD_RE, BE: used by the sourcing test
+# shellcheck disable=SC2034 # BE: used by the sourcing test
 
 IMG_MB=8
 MSG_BASE=$((IMG_MB * 2048 - 64))
@@ -19,7 +19,6 @@ ACK_BASE=$((IMG_MB * 2048 - 128))
 IO_OFF=6		# MiB: the area of the I/O the crash interrupts
 D=/tmp/virtio-fault
 IMG=$D/disk.img
-BAD_RE='BUG:|WARNING:|Oops|general protection|blocked for more than'
 T=60
 [ -n "$KSFT_MACHINE_SLOW" ] && T=300
 

@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the tests of every IVSHMEM driver: sourced by
+# net/ivshmem_net_lib.sh, uio/uio_ivshmem_lib.sh and
+# virtio/virtio_ivshmem_lib.sh from the parent directory of the test, or
+# from $IVSHMEM_TESTS for scripts elsewhere (bench).
+
+# wait_for SECS CMD...: poll CMD every 0.2 s until it succeeds; fails
+# after SECS seconds. The counter has a name of its own (POSIX sh has no
+# local variables), so callers keep theirs.
+wait_for() {
+	ivshmem_wait_left=$(($1 * 5))
+	shift
+	while [ "$ivshmem_wait_left" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		ivshmem_wait_left=$((ivshmem_wait_left - 1))
+	done
+	return 1
+}
