@@ -43,7 +43,10 @@ backend_killed() {
 	be_start "crash-$c"
 	if [ "$c" -lt "$CYCLES" ]; then
 		serve_cycle "$c" || return 1
-		# the front-end's I/O runs now; vmtest kills us within 2 s
+		# vmtest kills us within 2 s of the arming: once the
+		# front-end's I/O runs
+		wait_for "$T" io_seen ||
+			echo "# cycle $c: no I/O from the front-end seen"
 		echo VMTEST-RESPAWN-ARM
 		while :; do sleep 60; done
 	fi
@@ -90,7 +93,10 @@ frontend_killed() {
 	frontend_setup || return 1
 	if [ "$c" -lt "$CYCLES" ]; then
 		wait_for "$T" disk_present && hello "$c" || return 1
+		w=$(written)
 		io_start
+		# vmtest kills us within 2 s of the arming: once the I/O runs
+		wait_for "$T" io_running "$w" || echo "# cycle $c: no I/O"
 		echo VMTEST-RESPAWN-ARM
 		while :; do sleep 60; done
 	fi

@@ -61,6 +61,13 @@ serve_cycle() {
 		seek=$((ACK_BASE + $(slot "$1"))) conv=sync,notrunc 2>/dev/null
 }
 
+# io_seen: the front-end's I/O of the cycle served last reached the image
+# (its writer writes the cycle's 1 MiB at IO_OFF)
+io_seen() {
+	[ "$(dd if="$IMG" bs=1M skip=$IO_OFF count=1 2>/dev/null | md5)" = \
+		"$HELLO_MD5" ]
+}
+
 be_summary() { grep ', bad requests [0-9]*$' "$D/be.log"; }
 be_clean() { be_summary | grep -q ', bad requests 0$'; }
 no_bad_request() { ! grep -q 'bad request:' "$D/be.log"; }
@@ -118,19 +125,40 @@ hello() {
 
 # I/O that runs until it fails: writes and reads of 128 KiB, through a
 # node of our own: once the disk is gone, opening it fails (ENXIO), where
-# "dd of=/dev/vdX" would create a regular file in /dev and go on
+# "dd of=/dev/vdX" would create a regular file in /dev and go on. The
+# next incarnation's disk gets the same name and numbers: a loop that
+# starts late (a loaded host) must not take it for the old one, so each
+# runs only while the disk's diskseq is the one it began with. If the
+# disk went before, there is no I/O.
 io_start() {
-	IFS=: read -r maj min < "/sys/block/$(fe_disk)/dev" || return 1
+	WRITER=
+	READER=
+	if ! d=$(fe_disk) || ! IFS=: read -r maj min < "/sys/block/$d/dev" ||
+	   ! seq=$(cat "/sys/block/$d/diskseq" 2>/dev/null); then
+		echo "# the disk went before the I/O began"
+		return 0
+	fi
 	rm -f /tmp/io-disk
 	mknod /tmp/io-disk b "$maj" "$min" || return 1
-	(while dd if=/tmp/x of=/tmp/io-disk bs=128k seek=$((IO_OFF * 8)) \
+	(while same_disk "$d" "$seq" &&
+		dd if=/tmp/x of=/tmp/io-disk bs=128k seek=$((IO_OFF * 8)) \
 		oflag=direct 2>/dev/null; do :; done) &
 	WRITER=$!
-	(while dd if=/tmp/io-disk of=/dev/null bs=128k skip=$((IO_OFF * 8)) \
+	(while same_disk "$d" "$seq" &&
+		dd if=/tmp/io-disk of=/dev/null bs=128k skip=$((IO_OFF * 8)) \
 		count=8 iflag=direct 2>/dev/null; do :; done) &
 	READER=$!
 }
-io_ended() { ! kill -0 "$WRITER" 2>/dev/null && ! kill -0 "$READER" 2>/dev/null; }
+# sectors written to the disk so far; io_running N: more than N
+written() { awk '{ print $7 }' "/sys/block/$(fe_disk)/stat" 2>/dev/null; }
+io_running() { [ "$(written)" -gt "$1" ] 2>/dev/null; }
+same_disk() { [ "$(cat "/sys/block/$1/diskseq" 2>/dev/null)" = "$2" ]; }
+io_ended() {
+	for p in $WRITER $READER; do
+		kill -0 "$p" 2>/dev/null && return 1
+	done
+	return 0
+}
 
 frontend_setup() {
 	modprobe virtio_blk
