@@ -12,7 +12,7 @@
 # this script, the guest init, the kernel release/version and the versions of
 # the packages the tools are copied from.
 #
-# Content: static busybox with all applet links, ip, ethtool, ping, iperf3
+# Content: static busybox with all applet links, ip, tc, ethtool, ping, iperf3
 # (with their shared libraries and the dynamic loader), /etc basics, /init,
 # and the stock kernel modules listed in GUEST_MODULES below plus everything
 # they depend on (decompressed, depmod'ed for the guest tree).
@@ -38,7 +38,7 @@ GUEST_MODULES=(
 )
 
 # Dynamically linked host tools to copy (name as found in PATH).
-GUEST_TOOLS=(ip ethtool ping iperf3)
+GUEST_TOOLS=(ip tc ethtool ping iperf3)
 
 # Debian packages whose versions key the cache.
 KEY_PACKAGES=(busybox-static iproute2 ethtool iputils-ping iperf3 libiperf0 libc6 kmod)

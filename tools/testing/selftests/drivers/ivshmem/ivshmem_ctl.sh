@@ -5,8 +5,9 @@
 # the IVSHMEM link, for tests that take the IVSHMEM link away or turn it
 # hostile. Guest 0 (10.98.0.1) serves command lines with ctl_serve and
 # answers "ok" to each; guest 1 (10.98.0.2) sends them with ctl. Sourced
-# by net/ivshmem_net_lib.sh and uio/uio_ivshmem_lib.sh, which define
-# wait_for.
+# by net/ivshmem_net_lib.sh and uio/uio_ivshmem_lib.sh as $CTL_LIB (an
+# absolute path, the command handler sources it too); they define
+# wait_for (ivshmem_lib.sh).
 
 CTL_IP=10.98.0.1
 CTL_PORT=7300
@@ -29,15 +30,30 @@ ctl_up() {
 		ip link set "$(ctl_if)" up
 }
 
-# ctl_serve: answer "ok" to every command line; "SNAP NAME" saves the
-# ethtool -S counters of $IF (when set) as /tmp/snap.NAME, any other line
-# is appended to $CTL_LOG
+# ctl_snap IF: the state of a network interface as "name: value" lines,
+# for snapshots: its ethtool -S counters, its carrier, and the packets
+# its root qdisc sent, dropped and holds (iproute2's tc: busybox sh runs
+# its own applets first, and busybox tc has no statistics)
+ctl_snap() {
+	ethtool -S "$1"
+	echo "carrier: $(cat "/sys/class/net/$1/carrier" 2>/dev/null)"
+	/usr/bin/tc -s qdisc show dev "$1" root 2>/dev/null | awk '
+		$1 == "Sent" { sub(/,/, "", $7); print "qdisc_sent: " $4;
+			       print "qdisc_dropped: " $7 }
+		$1 == "backlog" { sub(/p$/, "", $3);
+				  print "qdisc_backlog: " $3 }'
+}
+
+# ctl_serve: answer "ok" to every command line; "SNAP NAME" saves
+# ctl_snap of $IF (when set) as /tmp/snap.NAME, any other line is
+# appended to $CTL_LOG
 ctl_serve() {
 	cat > /tmp/ctl-handler <<-HANDLER
 	#!/bin/sh
+	. "$CTL_LIB"
 	read -r line
 	case "\$line" in
-	"SNAP "*) [ -n "${IF:-}" ] && ethtool -S "${IF:-}" > "/tmp/snap.\${line#SNAP }" ;;
+	"SNAP "*) [ -n "${IF:-}" ] && ctl_snap "${IF:-}" > "/tmp/snap.\${line#SNAP }" ;;
 	*) echo "\$line" >> $CTL_LOG ;;
 	esac
 	echo ok
@@ -49,8 +65,15 @@ ctl_serve() {
 	CTL_PID=$!
 }
 
-# ctl LINE: send one line to guest 0 over the side channel
-ctl() {
-	wait_for 60 sh -c "[ \"\$(echo '$*' | nc -w 10 $CTL_IP $CTL_PORT \
+# ctl_within SECS LINE: send one line to guest 0 over the side channel,
+# trying for up to SECS seconds (the first line may have to wait for
+# guest 0 to boot: a debug kernel on a loaded host takes minutes)
+ctl_within() {
+	secs=$1
+	shift
+	wait_for "$secs" sh -c "[ \"\$(echo '$*' | nc -w 10 $CTL_IP $CTL_PORT \
 		2>/dev/null)\" = ok ]"
 }
+
+# ctl LINE: send one line to guest 0 over the side channel
+ctl() { ctl_within 60 "$@"; }

@@ -61,7 +61,6 @@ victim() {
 		kill $pid
 		return
 	fi
-	kill $pid
 
 	# exact accounting: "ACCOUNT counter=N" or "ACCOUNT counter>=N"
 	grep '^ACCOUNT ' $CTL_LOG > /tmp/account
@@ -92,12 +91,22 @@ victim() {
 		tap "net_hostile_mutations_counted_$c" \
 			test "$(delta $c s1 s2)" -gt 0
 	done
+	# the honest phase, for a failure of its checks: where the victim's
+	# frames went (h: a snapshot 5 s into the phase)
+	log "honest phase: $(for c in tx_packets tx_dropped tx_queue_stopped \
+		link_resets qdisc_sent qdisc_dropped; do
+			printf '%s +%s ' $c "$(delta $c s2 s3)"
+		done)"
+	log "honest phase, after 5 s: carrier $(snap_val h carrier)," \
+		"qdisc backlog $(snap_val h qdisc_backlog);" \
+		"ping $(kill -0 $pid 2>/dev/null && echo running || echo gone)"
 	# the honest peer got frames through
 	tap "net_hostile_traffic_resumed_rx (+$(delta rx_packets s2 s3))" \
 		test "$(delta rx_packets s2 s3)" -gt 0
 	tap "net_hostile_traffic_resumed_tx (+$(delta tx_packets s2 s3))" \
 		test "$(delta tx_packets s2 s3)" -gt 0
 
+	kill $pid
 	tap "net_hostile_link_after_${N}_mutations" wait_for 120 \
 		peer_reachable
 	tap "net_hostile_ping_sizes" sh -c \
@@ -115,7 +124,11 @@ hostile() {
 	echo "$PCI" > /sys/bus/pci/drivers_probe
 	tap "hostile: uio_ivshmem bound via driver_override" \
 		test -e "/sys/bus/pci/drivers/uio_ivshmem/$PCI"
-	ctl SNAP s0 || { tap_fail "hostile: side channel"; exit 1; }
+	# the first line waits for the victim to boot
+	if ! ctl_within 1200 SNAP s0; then
+		tap_fail "hostile: side channel"
+		exit 1
+	fi
 
 	$P -d "$PCI" account > /tmp/account
 	tap "hostile: account phase" test $? = 0
@@ -129,8 +142,15 @@ hostile() {
 	tap "hostile: $N mutations, seed $SEED" test $? = 0
 	cat /tmp/mutate
 	ctl SNAP s2
-	$P -d "$PCI" -t 10 honest
+	# with a snapshot of the victim 5 s into the phase proper (the
+	# handshake before it may take long on a debug kernel)
+	$P -d "$PCI" -t 10 honest > /tmp/honest &
+	honest=$!
+	wait_for 600 grep -q '^# honest: victim in RUN' /tmp/honest &&
+		sleep 5 && ctl SNAP h
+	wait $honest
 	tap "hostile: the victim's traffic resumes after the reset" test $? = 0
+	cat /tmp/honest
 	ctl SNAP s3
 	ctl "$(grep '^MUTATIONS ' /tmp/mutate)"
 	ctl DONE
