@@ -27,10 +27,6 @@ await() {
 	done
 }
 
-oopsless() {
-	! dmesg | grep -q -E 'BUG:|WARNING:|Oops|general protection|Call Trace'
-}
-
 if [ "${VMTEST_COUNT:-1}" -lt 2 ] || ! command -v ivshmem >/dev/null; then
 	echo "SKIP: needs two guests (VMTEST_COUNT) and the ivshmem tool"
 	exit $ksft_skip

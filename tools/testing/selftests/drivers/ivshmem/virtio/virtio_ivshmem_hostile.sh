@@ -141,10 +141,6 @@ fe_session() {
 
 rx_ok() { [ "$SESSIONS" -gt 0 ] && grep -q '^T ' "$D/rx"; }
 
-log_clean() {
-	! dmesg | grep -qE 'BUG:|WARNING:|Oops|general protection|Call Trace'
-}
-
 frontend() {
 	modprobe virtio_console 2>/dev/null
 	modprobe virtio_ivshmem || return 1
@@ -195,7 +191,7 @@ frontend() {
 	dmesg | grep -E 'virtio_ivshmem|virtio[0-9]|virtio_console' |
 		sed -E 's/^\[[ 0-9.]*\] //; s/[0-9]+/N/g' | sort | uniq -c |
 		sort -rn | head -n 25 | sed 's/^/#   /'
-	check "front-end: kernel log clean" log_clean
+	check "front-end: kernel log clean" kernel_log_clean
 }
 
 cd "$(dirname "$0")" || exit 1
