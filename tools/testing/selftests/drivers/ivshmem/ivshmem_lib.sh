@@ -19,3 +19,14 @@ wait_for() {
 	done
 	return 1
 }
+
+# kernel_log_clean: no kernel problem printed since boot: BUG, WARNING,
+# oops, KASAN, UBSAN, lockdep or hung task report; prints them (as TAP
+# comments) if any. A starved guest's RCU stall prints a stack trace too,
+# but is no problem of ours, so "Call Trace" alone does not count.
+kernel_log_clean() {
+	ivshmem_bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|inconsistent lock state|possible (circular|recursive) locking|blocked for more than') ||
+		return 0
+	echo "$ivshmem_bad" | sed 's/^/# /'
+	return 1
+}

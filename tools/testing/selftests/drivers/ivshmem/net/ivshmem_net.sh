@@ -330,7 +330,7 @@ for t in $TESTS; do
 	"t_$t"
 done
 
-tap "kernel log clean" dmesg_clean
+tap "kernel log clean" kernel_log_clean
 log "ethtool -S $IF:"
 ethtool -S "$IF" | sed 's/^/#/'
 exit $FAILED

@@ -118,5 +118,5 @@ survivor() {
 }
 
 if [ "$IDX" = 0 ]; then survivor; else respawned; fi
-tap "kernel log clean" dmesg_clean
+tap "kernel log clean" kernel_log_clean
 exit $FAILED

@@ -87,5 +87,5 @@ hostile() {
 }
 
 if [ "$IDX" = 0 ]; then victim; else hostile; fi
-tap "kernel log clean" dmesg_clean
+tap "kernel log clean" kernel_log_clean
 exit $FAILED

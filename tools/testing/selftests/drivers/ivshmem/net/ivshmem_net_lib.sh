@@ -68,12 +68,9 @@ barrier() {
 # ethtool -S counter NAME
 stat() { ethtool -S "$IF" | awk -v n="$1:" '$1 == n { print $2 }'; }
 
-# Kernel problems printed since boot
-dmesg_clean() { ! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection'; }
-
-# the helpers of all IVSHMEM tests (wait_for) and the side channel
-# (vmtest -N: ctl_up, ctl_serve, ctl); from the parent directory of the
-# test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+# the helpers of all IVSHMEM tests (wait_for, kernel_log_clean) and the
+# side channel (vmtest -N: ctl_up, ctl_serve, ctl); from the parent
+# directory of the test, or IVSHMEM_TESTS for scripts elsewhere (bench)
 IVSHMEM_LIB_DIR=$(cd "${IVSHMEM_TESTS:-$(dirname "$0")/..}" && pwd)
 # shellcheck source=../ivshmem_lib.sh
 . "$IVSHMEM_LIB_DIR/ivshmem_lib.sh"

@@ -45,7 +45,7 @@ else
 	tap "net_probe_$name: one dev_err names the problem" \
 		test $? = 0 -a "$lines" = 1
 fi
-tap "net_probe_$name: no oops" dmesg_clean
+tap "net_probe_$name: no oops" kernel_log_clean
 tap "net_probe_$name: unloads, no interrupt left" sh -c \
 	"rmmod ivshmem-net && ! grep -q ivshmem-net /proc/interrupts"
 exit $FAILED

@@ -21,5 +21,5 @@ tap "refused: no interface on a link of more than 2 peers" \
 tap "refused: kernel says why" sh -c \
 	"dmesg | grep -q 'link has [0-9]* peers, ivshmem-net needs exactly 2'"
 tap "refused: module unloads" rmmod ivshmem-net
-tap "kernel log clean" dmesg_clean
+tap "kernel log clean" kernel_log_clean
 exit $FAILED

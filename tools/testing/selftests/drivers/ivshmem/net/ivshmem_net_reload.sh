@@ -83,5 +83,5 @@ rmmod ivshmem-net
 tap "net_reload_unload_leaves_nothing" sh -c \
 	"! grep -q ivshmem-net /proc/interrupts && ! ls $DRV/*/net \
 		>/dev/null 2>&1"
-tap "kernel log clean" dmesg_clean
+tap "kernel log clean" kernel_log_clean
 exit $FAILED

@@ -91,5 +91,5 @@ elif [ "$VMTEST_CYCLE" = 0 ]; then
 else
 	second_new
 fi
-tap "kernel log clean" dmesg_clean
+tap "kernel log clean" kernel_log_clean
 exit $FAILED

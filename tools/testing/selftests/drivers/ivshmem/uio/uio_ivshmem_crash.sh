@@ -39,7 +39,7 @@ if [ "$VMTEST_INDEX" != 0 ]; then
 	fi
 	"$P" exchange -c "$c" -k "$ROUNDS"
 	tap $? "uio_crash_last_incarnation_$c"
-	oopsless
+	kernel_log_clean
 	tap $? "kernel log clean"
 	exit $rc
 fi
@@ -68,6 +68,6 @@ rmmod uio_ivshmem && ! grep -q uio_ivshmem /proc/interrupts
 tap $? "uio_crash_unload_frees_interrupts"
 modprobe uio_ivshmem && [ "$(uio_count)" = 1 ] && ivshmem state 0x600d
 tap $? "uio_crash_reload_works"
-oopsless
+kernel_log_clean
 tap $? "kernel log clean"
 exit $rc

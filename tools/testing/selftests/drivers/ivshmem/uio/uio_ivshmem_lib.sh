@@ -41,15 +41,9 @@ find_dev() {
 	pci=${dev##*/}
 }
 
-# No kernel problem printed since boot (an RCU stall of a starved guest
-# prints a trace too, but is no problem of ours)
-oopsless() {
-	! dmesg | grep -q -E 'BUG:|WARNING:|Oops|general protection|KASAN:|UBSAN:|inconsistent lock state|possible (circular|recursive) locking'
-}
-
-# the helpers of all IVSHMEM tests (wait_for) and the side channel
-# (vmtest -N: ctl_up, ctl_serve, ctl); from the parent directory of the
-# test, or IVSHMEM_TESTS for scripts elsewhere (bench)
+# the helpers of all IVSHMEM tests (wait_for, kernel_log_clean) and the
+# side channel (vmtest -N: ctl_up, ctl_serve, ctl); from the parent
+# directory of the test, or IVSHMEM_TESTS for scripts elsewhere (bench)
 IVSHMEM_LIB_DIR=$(cd "${IVSHMEM_TESTS:-$(dirname "$0")/..}" && pwd)
 # shellcheck source=../ivshmem_lib.sh
 . "$IVSHMEM_LIB_DIR/ivshmem_lib.sh"

@@ -64,6 +64,6 @@ else
 	"$P" exchange -c 1 -k 50
 	tap $? "uio_hostile_peer_behaves_again"
 fi
-oopsless
+kernel_log_clean
 tap $? "kernel log clean"
 exit $rc

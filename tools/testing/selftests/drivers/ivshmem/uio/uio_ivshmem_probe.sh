@@ -33,7 +33,7 @@ msg=$(dmesg | grep "uio_ivshmem $pci: " | grep -E -- "$regex")
 tap $? "probe_$name: dev_err names the problem"
 echo "# ${msg:-no message matching \"$regex\"; uio_ivshmem said:}"
 [ -n "$msg" ] || dmesg | grep uio_ivshmem | sed 's/^/# /'
-oopsless
+kernel_log_clean
 tap $? "probe_$name: no oops"
 rmmod uio_ivshmem
 tap $? "probe_$name: module unloads"

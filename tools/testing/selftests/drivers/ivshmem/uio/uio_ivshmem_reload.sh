@@ -74,7 +74,7 @@ echo "$pci" > "$drv/unbind"
 tap $? "unbind under use removes /dev/uio, holder survives"
 kill $hold
 wait $hold
-oopsless
+kernel_log_clean
 tap $? "holder exits after unbind, no oops"
 
 echo "$pci" > "$drv/bind"
@@ -98,7 +98,7 @@ while [ $i -lt 3 ]; do
 	[ "$(peer_state 0)" = 0x0 ] || ok=1
 	i=$((i + 1))
 done
-oopsless
+kernel_log_clean
 tap $((ok || $?)) "3 cycles: hold, rmmod refused, release, unload, reload"
 
 ivshmem state -H $BACK &

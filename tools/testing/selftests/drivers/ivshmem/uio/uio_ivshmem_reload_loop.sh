@@ -72,6 +72,6 @@ tap $? "uio_reload_final_exchange"
 rmmod uio_ivshmem && [ "$(uio_count)" = 0 ] &&
 	! grep -q uio_ivshmem /proc/interrupts
 tap $? "uio_reload_unload_leaves_nothing"
-oopsless
+kernel_log_clean
 tap $? "kernel log clean"
 exit $rc

@@ -68,6 +68,6 @@ else
 	[ "$(cat /sys/class/uio/uio0/device/id)" = 0 ] && state_is 1 0x0
 	tap $? "uio_server_new_guest_is_peer_0_of_a_new_link"
 fi
-oopsless
+kernel_log_clean
 tap $? "kernel log clean"
 exit $rc

@@ -14,16 +14,11 @@ check() {	# check NAME CMD...
 	if "$@"; then ok "$name"; else fail "$name"; fi
 }
 
-# wait_for; from the parent directory of the test
+# wait_for, kernel_log_clean; from the parent directory of the test
 # shellcheck source=../ivshmem_lib.sh
 . "$(dirname "$0")/../ivshmem_lib.sh"
 
 md5() { md5sum | cut -d' ' -f1; }
-
-# No BUG, WARNING, oops or hung task in the kernel log (prints them if any)
-kernel_log_clean() {
-	! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|blocked for more than'
-}
 
 uptime_cs() {	# uptime in 1/100 s
 	read -r up _ < /proc/uptime
