@@ -28,6 +28,7 @@ fault_scenario "virtio-backend-crash-loop-$FAULT_CYCLES" \
 fault_scenario "virtio-frontend-crash-loop-$FAULT_CYCLES" \
 	"-n 2 -k $FK,6.1 -P 0x8002 -r 1M -o 0 -R 1:$FAULT_CYCLES -t $((FAULT_CYCLES * 60 + 600))" \
 	"$(fvirtio "" virtio_ivshmem_crash.sh)"
+# two phases of RELOAD_CYCLES; a cycle took 80 s at load 7
 fault_scenario "virtio-reload-loop-$RELOAD_CYCLES" \
-	"-n 2 -k $FK -P 0x8002 -r 1M -o 0 -t $((RELOAD_CYCLES * 80 + 600))" \
+	"-n 2 -k $FK -P 0x8002 -r 1M -o 0 -t $((RELOAD_CYCLES * 2 * 100 + 600))" \
 	"$(fvirtio "IVSHMEM_RELOAD_CYCLES=$RELOAD_CYCLES" virtio_ivshmem_reload.sh)"

@@ -92,7 +92,9 @@ frontend_killed() {
 	c=$VMTEST_CYCLE
 	frontend_setup || return 1
 	if [ "$c" -lt "$CYCLES" ]; then
-		wait_for "$T" disk_present && hello "$c" || return 1
+		# the first waits for the back-end's guest to boot too
+		wait_for $((c ? T : 3 * T)) disk_present && hello "$c" ||
+			return 1
 		w=$(written)
 		io_start
 		# vmtest kills us within 2 s of the arming: once the I/O runs
