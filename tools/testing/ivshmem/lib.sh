@@ -88,20 +88,42 @@ count_tap() {	# count_tap PREFIX LOG
 	done < "$log"
 }
 
-# run_scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": boot guests, run the
-# script in each, count the guests' TAP lines and the run itself. A failed
-# run shows its failures and the kernel reports vmtest found.
-run_scenario() {
-	local name=$1 opts=$2 body=$3 log=$LOGDIR/vm-$1.log script rc t=$SECONDS
+# Guest scenarios run in the background, up to SCENARIO_JOBS at a time (1
+# unless the runner sets more: make check runs two); their results are
+# counted and printed in the order the scenarios started. Each leaves
+# vm-NAME.sh (the guest script), vm-NAME.log (vmtest's output) and, once
+# it ended, vm-NAME.end ("EXIT-CODE SECONDS") in LOGDIR.
+SCENARIO_JOBS=1
+SCENARIO_QUEUE=()	# started, not counted yet: oldest first
+declare -A SCENARIO_PID=()
 
-	script=$LOGDIR/vm-$name.sh
-	printf '#!/bin/sh\n%s\n' "$body" > "$script"
-	# shellcheck disable=SC2086
-	"$TB/vmtest" -L "$BUILD/vmtest-logs" $opts "$script" >"$log" 2>&1
-	rc=$?
+# scenario_start NAME "VMTEST OPTIONS" "GUEST SCRIPT": boot the guests of
+# the scenario and run the script in each, in the background.
+scenario_start() {
+	local name=$1 opts=$2 script=$LOGDIR/vm-$1.sh end=$LOGDIR/vm-$1.end
+
+	printf '#!/bin/sh\n%s\n' "$3" > "$script"
+	rm -f "$end"
+	(
+		t=$SECONDS
+		# shellcheck disable=SC2086 # the options are words
+		"$TB/vmtest" -L "$BUILD/vmtest-logs" $opts "$script" \
+			>"$LOGDIR/vm-$name.log" 2>&1
+		echo "$? $((SECONDS - t))" > "$end.new" && mv "$end.new" "$end"
+	) &
+	SCENARIO_PID[$name]=$!
+	SCENARIO_QUEUE+=("$name")
+}
+
+# scenario_result NAME: count the guests' TAP lines and the run itself. A
+# failed run shows its failures and the kernel reports vmtest found.
+scenario_result() {
+	local name=$1 log=$LOGDIR/vm-$1.log rc=1 secs=0
+
+	read -r rc secs < "$LOGDIR/vm-$name.end"
 	count_tap "$name" "$log"
 	if [ "$rc" = 0 ]; then
-		result ok "$name: guests ($((SECONDS - t)) s)"
+		result ok "$name: guests ($secs s)"
 	else
 		grep -E 'not ok|VMTEST|BUG|WARNING|Oops|vmtest:' "$log" |
 			grep -v '^vmtest: g[0-9]*| ' | head -n 20 | sed 's/^/    /'
@@ -110,8 +132,51 @@ run_scenario() {
 	fi
 }
 
+# scenarios_wait N: wait until fewer than N scenarios run (scenarios_wait
+# 1: all ended), counting the results of those that ended, in order.
+scenarios_wait() {
+	local name running
+
+	while :; do
+		while [ ${#SCENARIO_QUEUE[@]} -gt 0 ] &&
+		      [ -f "$LOGDIR/vm-${SCENARIO_QUEUE[0]}.end" ]; do
+			name=${SCENARIO_QUEUE[0]}
+			SCENARIO_QUEUE=("${SCENARIO_QUEUE[@]:1}")
+			wait "${SCENARIO_PID[$name]}"
+			unset "SCENARIO_PID[$name]"
+			scenario_result "$name"
+		done
+		running=0
+		for name in "${SCENARIO_QUEUE[@]}"; do
+			[ -f "$LOGDIR/vm-$name.end" ] || running=$((running + 1))
+		done
+		[ "$running" -ge "$1" ] || return 0
+		sleep 0.5
+	done
+}
+
+# scenarios_stop: end the scenarios that run (make check interrupted);
+# vmtest stops its guests and server on SIGTERM.
+scenarios_stop() {
+	local p
+
+	for p in "${SCENARIO_PID[@]}"; do
+		pkill -TERM -P "$p"
+	done
+}
+
+# run_scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": one scenario, in the
+# foreground: its result is counted when it returns.
+run_scenario() {
+	scenario_start "$@"
+	scenarios_wait 1
+}
+
+# scenario NAME "VMTEST OPTIONS" "GUEST SCRIPT": the scenario files' call;
+# SCENARIO_JOBS of them at a time.
 scenario() {
-	run_scenario "$@"
+	scenario_start "$@"
+	scenarios_wait "$SCENARIO_JOBS"
 }
 
 # Nothing of ours may outlive the run: QEMUs and servers started by this
