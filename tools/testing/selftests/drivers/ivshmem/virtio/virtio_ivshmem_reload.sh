@@ -40,8 +40,10 @@ backend() {
 	t0=$(uptime_s)
 	while [ "$c" -lt $((2 * N)) ]; do
 		serve_cycle "$c" || break
-		# the front-end's I/O starts once it has the answer
-		sleep 1
+		# the front-end's I/O starts once it has the answer: kill
+		# the back-end once that reaches the image
+		wait_for "$T" io_seen ||
+			echo "# cycle $c: no I/O from the front-end seen"
 		kill -KILL "$BE"
 		wait "$BE" 2>/dev/null
 		uio_unloads || break
@@ -75,8 +77,10 @@ frontend() {
 		   ! wait_for "$T" disk_present || ! hello "$c"; then
 			break
 		fi
+		w=$(written)
 		io_start
-		sleep 1
+		# unload under the I/O, once it runs
+		wait_for "$T" io_running "$w" || echo "# cycle $c: no I/O"
 		fe_unloads || break
 		wait_for "$T" io_ended || {
 			echo "# cycle $c: I/O still running after the unload"
@@ -105,6 +109,8 @@ frontend() {
 		wait_for "$T" registered_since "$reg" || break
 		c=$((c + 1))
 	done
+	echo "# $(dmesg | grep -c 'back-end gone: failed') of the back-end's" \
+		"kills caught requests in flight"
 	check "front-end: the back-end's $N reloads seen" \
 		[ "$c" = $((2 * N)) ] || return 1
 	check "last cycle" hello "$c"
