@@ -1067,6 +1067,28 @@ static void run_burst(enum phase ph, unsigned long n)
 }
 
 /*
+ * Where a session that got no console stopped: each queue as we see it,
+ * what of HELLO is still to go out, and the partial line we have read.
+ */
+static void report_queues(void)
+{
+	static const char *const names[] = { "receive", "transmit" };
+	unsigned int qi;
+
+	for (qi = 0; qi < ARRAY_SIZE(names); qi++) {
+		const struct vbe_queue *q = &b->q[qi];
+
+		printf("#   %s queue: %s, size %u, avail index %u, ",
+		       names[qi], q->enabled ? "enabled" : "disabled",
+		       q->size, q->enabled ? vbe_rd16(b, q->avail + 2) : 0);
+		printf("next avail %u, used %u (published %u)\n",
+		       q->last_avail, q->used_idx, q->used_published);
+	}
+	printf("#   bytes to send %zu of %zu, partial line of %zu bytes\n",
+	       rxq_len - rxq_pos, rxq_len, line_len);
+}
+
+/*
  * One session: register (maybe with a bad answer), traffic, @n mutations.
  * A bad answer comes at a random write transaction, early enough for its
  * kind: registering writes the feature selector first (about 8 writes),
@@ -1094,6 +1116,7 @@ static int run_session(enum phase ph, unsigned long n)
 	if (ret < 0) {
 		printf("# %s session %lu: no console (status 0x%x) in %d ms\n",
 		       phase_names[ph], sessions, b->status, timeout_ms);
+		report_queues();
 		return -1;
 	}
 	if (!traffic_resumes()) {
