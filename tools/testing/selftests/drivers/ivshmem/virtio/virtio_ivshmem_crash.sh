@@ -45,8 +45,7 @@ backend_killed() {
 		serve_cycle "$c" || return 1
 		# vmtest kills us within 2 s of the arming: once the
 		# front-end's I/O runs
-		wait_for "$T" io_seen ||
-			echo "# cycle $c: no I/O from the front-end seen"
+		await_io "$c"
 		echo VMTEST-RESPAWN-ARM
 		while :; do sleep 60; done
 	fi
@@ -95,10 +94,8 @@ frontend_killed() {
 		# the first waits for the back-end's guest to boot too
 		wait_for $((c ? T : 3 * T)) disk_present && hello "$c" ||
 			return 1
-		w=$(written)
-		io_start
 		# vmtest kills us within 2 s of the arming: once the I/O runs
-		wait_for "$T" io_running "$w" || echo "# cycle $c: no I/O"
+		io_start_running "$c"
 		echo VMTEST-RESPAWN-ARM
 		while :; do sleep 60; done
 	fi
@@ -138,8 +135,8 @@ frontend_survivor() {
 		"in $(($(uptime_s) - t0)) s"
 	check "virtio_crash_loop_${CYCLES}_cycles (front-end)" \
 		[ "$c" -gt "$CYCLES" ]
-	echo "# registrations: $(registrations), $(dmesg |
-		grep -c 'back-end gone: failed') times outstanding buffers failed"
+	echo "# registrations: $(registrations), $(failed_rounds) times" \
+		"outstanding buffers failed"
 	check "front-end module unload" rmmod virtio_ivshmem
 	check "no disk left" no_disk
 	check "front-end module reload, disk back" reload_disk "crash-$CYCLES"

@@ -68,6 +68,12 @@ io_seen() {
 		"$HELLO_MD5" ]
 }
 
+# await_io C: wait until io_seen, for the kill of cycle C to meet I/O
+await_io() {
+	wait_for "$T" io_seen ||
+		echo "# cycle $1: no I/O from the front-end seen"
+}
+
 be_summary() { grep ', bad requests [0-9]*$' "$D/be.log"; }
 be_clean() { be_summary | grep -q ', bad requests 0$'; }
 no_bad_request() { ! grep -q 'bad request:' "$D/be.log"; }
@@ -153,6 +159,15 @@ io_start() {
 written() { awk '{ print $7 }' "/sys/block/$(fe_disk)/stat" 2>/dev/null; }
 io_running() { [ "$(written)" -gt "$1" ] 2>/dev/null; }
 same_disk() { [ "$(cat "/sys/block/$1/diskseq" 2>/dev/null)" = "$2" ]; }
+# io_start_running C: io_start, then wait until its writes move the
+# disk's write count, for what interrupts cycle C to meet I/O in flight
+io_start_running() {
+	w=$(written)
+	io_start
+	wait_for "$T" io_running "$w" || echo "# cycle $1: no I/O"
+}
+# how many times the front-end failed its outstanding requests
+failed_rounds() { dmesg | grep -c 'back-end gone: failed'; }
 io_ended() {
 	for p in $WRITER $READER; do
 		kill -0 "$p" 2>/dev/null && return 1

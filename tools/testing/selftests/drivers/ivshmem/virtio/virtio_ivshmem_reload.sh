@@ -42,8 +42,7 @@ backend() {
 		serve_cycle "$c" || break
 		# the front-end's I/O starts once it has the answer: kill
 		# the back-end once that reaches the image
-		wait_for "$T" io_seen ||
-			echo "# cycle $c: no I/O from the front-end seen"
+		await_io "$c"
 		kill -KILL "$BE"
 		wait "$BE" 2>/dev/null
 		uio_unloads || break
@@ -77,10 +76,8 @@ frontend() {
 		   ! wait_for "$T" disk_present || ! hello "$c"; then
 			break
 		fi
-		w=$(written)
-		io_start
 		# unload under the I/O, once it runs
-		wait_for "$T" io_running "$w" || echo "# cycle $c: no I/O"
+		io_start_running "$c"
 		fe_unloads || break
 		wait_for "$T" io_ended || {
 			echo "# cycle $c: I/O still running after the unload"
@@ -109,8 +106,8 @@ frontend() {
 		wait_for "$T" registered_since "$reg" || break
 		c=$((c + 1))
 	done
-	echo "# $(dmesg | grep -c 'back-end gone: failed') of the back-end's" \
-		"kills caught requests in flight"
+	echo "# $(failed_rounds) of the back-end's kills caught requests" \
+		"in flight"
 	check "front-end: the back-end's $N reloads seen" \
 		[ "$c" = $((2 * N)) ] || return 1
 	check "last cycle" hello "$c"
