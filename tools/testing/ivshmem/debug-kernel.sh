@@ -6,10 +6,12 @@
 # Usage: debug-kernel.sh [-f]
 #   -f  rebuild even if the cache has this kernel
 #
-# Builds Linux 6.12 from Debian's linux-source-6.12 with x86_64_defconfig,
-# kvm_guest.config and debug.config (next to this script: KASAN, lockdep,
-# kmemleak, DEBUG_LIST/OBJECTS, UBSAN, KUnit, ...) and prints the cache
-# directory as the last line of stdout:
+# Builds Linux 6.12 from Debian's linux-source-6.12, with the fixes of
+# kernel-patches/ applied (bugs of other drivers that the test bed's hostile
+# peers find, each meant for upstream), x86_64_defconfig, kvm_guest.config
+# and debug.config (next to this script: KASAN, lockdep, kmemleak,
+# DEBUG_LIST/OBJECTS, UBSAN, KUnit, ...) and prints the cache directory as
+# the last line of stdout:
 #
 #   $IVSHMEM_CACHE/debug-kernel/<hash>/
 #     release                 the kernel release (uname -r)
@@ -19,12 +21,12 @@
 #     root/lib/modules/<release>/
 #     build.log
 #
-# <hash> covers debug.config, the build recipe (the dk_build function below)
-# and the linux-source-6.12 package version: when the directory exists,
-# nothing is built. Otherwise the script installs what the build needs,
-# takes a lock (concurrent calls wait for each other), builds in a
-# temporary directory with nice -n 10 and renames it into place. A cold
-# build takes about 15 minutes on 2 cores. Older builds are removed.
+# <hash> covers debug.config, kernel-patches/, the build recipe (the
+# dk_build function below) and the linux-source-6.12 package version: when
+# the directory exists, nothing is built. Otherwise the script installs what
+# the build needs, takes a lock (concurrent calls wait for each other),
+# builds in a temporary directory with nice -n 10 and renames it into place.
+# A cold build takes about 15 minutes on 2 cores. Older builds are removed.
 #
 # Environment: IVSHMEM_CACHE (cache root), JOBS (make -j, default: nproc).
 
@@ -33,10 +35,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE=${IVSHMEM_CACHE:-/var/cache/ivshmem2-linux}
 FRAGMENT=$HERE/debug.config
+PATCHES=$HERE/kernel-patches
 SRCPKG=linux-source-6.12
 TARBALL=/usr/src/$SRCPKG.tar.xz
 DEPS=(build-essential bc bison flex libelf-dev libssl-dev dwarves xz-utils
-      kmod cpio "$SRCPKG")
+      kmod cpio patch "$SRCPKG")
 dkdir=$CACHE/debug-kernel
 
 say() { echo "debug-kernel.sh: $*" >&2; }
@@ -96,12 +99,17 @@ check_config() {	# check_config .config
 # dk_build TMP: unpack, configure and build into TMP/{linux,root,release}.
 # Its text is part of the cache key: change it and the kernel is rebuilt.
 dk_build() {
-	local t=$1 k=$1/linux rel
+	local t=$1 k=$1/linux rel p
 	local -a mk=(nice -n 10 make -C "$k" -j"${JOBS:-$(nproc)}")
 
 	say "unpacking $TARBALL"
 	tar -C "$t" -xf "$TARBALL"
 	mv -T "$t/$SRCPKG" "$k"
+	for p in "$PATCHES"/*.patch; do
+		[[ -e "$p" ]] || continue
+		say "applying ${p##*/}"
+		patch -d "$k" -p1 -s --no-backup-if-mismatch <"$p"
+	done
 	make -C "$k" -s x86_64_defconfig
 	(cd "$k" && scripts/kconfig/merge_config.sh -m .config \
 		kernel/configs/kvm_guest.config "$FRAGMENT") >/dev/null
@@ -126,7 +134,7 @@ dk_build() {
 
 hash=$({
 	declare -f dk_build check_config
-	cat "$FRAGMENT"
+	cat "$FRAGMENT" "$PATCHES"/*.patch
 	dpkg-query -W -f='${Version}\n' "$SRCPKG" 2>/dev/null || true
 } | sha256sum | cut -c1-16)
 out=$dkdir/$hash
@@ -140,7 +148,7 @@ install_deps
 # the package version is part of the key: recompute after installing
 hash=$({
 	declare -f dk_build check_config
-	cat "$FRAGMENT"
+	cat "$FRAGMENT" "$PATCHES"/*.patch
 	dpkg-query -W -f='${Version}\n' "$SRCPKG"
 } | sha256sum | cut -c1-16)
 out=$dkdir/$hash
