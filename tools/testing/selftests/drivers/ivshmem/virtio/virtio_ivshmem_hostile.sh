@@ -95,6 +95,24 @@ hvc_unused() {
 	return 0
 }
 
+# Who keeps a console's tty open, as TAP comments: pid, command, state,
+# where it sleeps and its kernel stack.
+hvc_holders() {
+	for f in /proc/[0-9]*/fd/*; do
+		case $(readlink "$f" 2>/dev/null) in
+		/dev/hvc*) ;;
+		*) continue ;;
+		esac
+		p=${f#/proc/}
+		p=${p%%/*}
+		echo "# $(readlink "$f") open in pid $p:" \
+			"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)," \
+			"$(sed -n 's/^State:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null)," \
+			"wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
+		sed 's/^/#   /' "/proc/$p/stack" 2>/dev/null
+	done
+}
+
 fe_pci() {	# the front-end's PCI device
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/class")" = 0xff8003 ] && echo "$d" && return 0
@@ -116,7 +134,11 @@ counter() {	# counter NAME "COUNTERS"
 # Returns 0 after FINAL, with the tty open as fd 4. sed reads a line ahead
 # before it acts on one: the back-end sends HELLO and FINAL twice.
 fe_session() {
-	wait_for 600 hvc_unused || return 1
+	if ! wait_for 600 hvc_unused; then
+		echo "# session $((SESSIONS + 1)): a removed console stays open"
+		hvc_holders
+		return 1
+	fi
 	tty=$(hvc_dev) || return 1
 	exec 4<>"$tty" || return 1
 	if ! stty -F "$tty" raw -echo 2>/dev/null; then
