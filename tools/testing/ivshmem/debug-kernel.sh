@@ -132,11 +132,17 @@ dk_build() {
 	echo "$rel" >"$t/release"
 }
 
-hash=$({
-	declare -f dk_build check_config
-	cat "$FRAGMENT" "$PATCHES"/*.patch
-	dpkg-query -W -f='${Version}\n' "$SRCPKG" 2>/dev/null || true
-} | sha256sum | cut -c1-16)
+# the cache key: the recipe, the fragment, the patches, the package version
+# (empty while linux-source-6.12 is not installed)
+cache_key() {
+	{
+		declare -f dk_build check_config
+		cat "$FRAGMENT" "$PATCHES"/*.patch
+		dpkg-query -W -f='${Version}\n' "$SRCPKG" 2>/dev/null || true
+	} | sha256sum | cut -c1-16
+}
+
+hash=$(cache_key)
 out=$dkdir/$hash
 
 if [[ $force -eq 0 && -s "$out/release" ]]; then
@@ -146,11 +152,7 @@ fi
 
 install_deps
 # the package version is part of the key: recompute after installing
-hash=$({
-	declare -f dk_build check_config
-	cat "$FRAGMENT" "$PATCHES"/*.patch
-	dpkg-query -W -f='${Version}\n' "$SRCPKG"
-} | sha256sum | cut -c1-16)
+hash=$(cache_key)
 out=$dkdir/$hash
 [[ -f "$TARBALL" ]] || die "no $TARBALL"
 
