@@ -83,29 +83,26 @@ hvc_dev() {	# the console's tty, if any: one that opens
 	return 1
 }
 
+# "PID TTY" for each open file of a console's tty, in any process
+hvc_fds() {
+	for f in /proc/[0-9]*/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) || continue
+		case $l in
+		/dev/hvc*) p=${f#/proc/}; echo "${p%%/*} $l" ;;
+		esac
+	done
+}
+
 # A removed console's tty lives on while a process has it open; wait until
 # no process has one open before opening the next (see
 # virtio_ivshmem_console.sh).
-hvc_unused() {
-	for f in /proc/[0-9]*/fd/*; do
-		case $(readlink "$f" 2>/dev/null) in
-		/dev/hvc*) return 1 ;;
-		esac
-	done
-	return 0
-}
+hvc_unused() { [ -z "$(hvc_fds)" ]; }
 
 # Who keeps a console's tty open, as TAP comments: pid, command, state,
 # where it sleeps and its kernel stack.
 hvc_holders() {
-	for f in /proc/[0-9]*/fd/*; do
-		case $(readlink "$f" 2>/dev/null) in
-		/dev/hvc*) ;;
-		*) continue ;;
-		esac
-		p=${f#/proc/}
-		p=${p%%/*}
-		echo "# $(readlink "$f") open in pid $p:" \
+	hvc_fds | while read -r p l; do
+		echo "# $l open in pid $p:" \
 			"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)," \
 			"$(sed -n 's/^State:[[:space:]]*//p' "/proc/$p/status" 2>/dev/null)," \
 			"wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
