@@ -25,6 +25,12 @@
 /* Barrier slot: a u32 this far from the end of each output section */
 #define SYNC_SLOT	64
 #define SYNC_SECS	120
+/*
+ * Harness limit of one test, over its default of 30 s: the first barrier of
+ * a test may wait SYNC_SECS for a guest still in its earlier tests (a slow
+ * or debug kernel), and the test's own steps may take as long again.
+ */
+#define TEST_SECS	(2 * SYNC_SECS + 60)
 /* Barrier step: test number and a step within that test */
 #define STEP(t, k)	((t) * 256 + (k))
 
@@ -210,7 +216,7 @@ FIXTURE_TEARDOWN(link)
 	free(self->cur);
 }
 
-TEST_F(link, peer_ids)
+TEST_F_TIMEOUT(link, peer_ids, TEST_SECS)
 {
 	const char *index = getenv("VMTEST_INDEX");
 
@@ -222,7 +228,7 @@ TEST_F(link, peer_ids)
 }
 
 /* R/W section and own output section: written here, seen by the others */
-TEST_F(link, shared_writes)
+TEST_F_TIMEOUT(link, shared_writes, TEST_SECS)
 {
 	uint32_t mine = PATTERN | self->id;
 	unsigned int p;
@@ -258,7 +264,7 @@ TEST_F(link, shared_writes)
  * target, which must wake on exactly that vector, while every other peer
  * (the ringer included) stays asleep.
  */
-TEST_F(link, doorbell_wakes_only_target)
+TEST_F_TIMEOUT(link, doorbell_wakes_only_target, TEST_SECS)
 {
 	unsigned int r, t, v, round = 0;
 
@@ -294,7 +300,7 @@ TEST_F(link, doorbell_wakes_only_target)
  * armed: it wakes. Then one-shot: a second doorbell before re-arming does
  * not wake, one after re-arming does.
  */
-TEST_F(link, doorbell_arming_and_oneshot)
+TEST_F_TIMEOUT(link, doorbell_arming_and_oneshot, TEST_SECS)
 {
 	unsigned int v = self->nvec - 1;
 	bool ringer = self->id == 0, target = self->id == 1;
@@ -354,7 +360,7 @@ TEST_F(link, doorbell_arming_and_oneshot)
 }
 
 /* Peer 1 raises each of peer 0's vectors in turn: only that one moves */
-TEST_F(link, vector_identification)
+TEST_F_TIMEOUT(link, vector_identification, TEST_SECS)
 {
 	unsigned int v, n = self->nvec < 16 ? self->nvec : 16;
 
@@ -374,7 +380,7 @@ TEST_F(link, vector_identification)
 }
 
 /* Peer 0 changes its state: every other peer wakes on vector 0 and sees it */
-TEST_F(link, state_change_wakes_peers)
+TEST_F_TIMEOUT(link, state_change_wakes_peers, TEST_SECS)
 {
 	unsigned int round;
 	uint32_t want;
@@ -405,7 +411,7 @@ TEST_F(link, state_change_wakes_peers)
 }
 
 /* Peer 1 closes /dev/uioN (last close): the others see state 0 and wake */
-TEST_F(link, close_seen_as_reset)
+TEST_F_TIMEOUT(link, close_seen_as_reset, TEST_SECS)
 {
 	bool closer = self->id == 1;
 	unsigned int v;
@@ -431,7 +437,7 @@ TEST_F(link, close_seen_as_reset)
 }
 
 /* Last test: nobody leaves the link while another guest still tests */
-TEST_F(link, depart)
+TEST_F_TIMEOUT(link, depart, TEST_SECS)
 {
 	ASSERT_TRUE(meet(self, STEP(8, 1)));
 }
