@@ -133,11 +133,17 @@ dk_build() {
 }
 
 # the cache key: the recipe, the fragment, the patches, the package version
-# (empty while linux-source-6.12 is not installed)
+# (empty while linux-source-6.12 is not installed); kernel-patches/ may be
+# empty, as dk_build allows
 cache_key() {
+	local p
+
 	{
 		declare -f dk_build check_config
-		cat "$FRAGMENT" "$PATCHES"/*.patch
+		cat "$FRAGMENT"
+		for p in "$PATCHES"/*.patch; do
+			[[ -e "$p" ]] && cat "$p"
+		done
 		dpkg-query -W -f='${Version}\n' "$SRCPKG" 2>/dev/null || true
 	} | sha256sum | cut -c1-16
 }
