@@ -62,6 +62,13 @@
 /* Rounds of vi_fail_outstanding(): each one catches racing submissions */
 #define VI_FAIL_ROUNDS		4
 
+/*
+ * How long vi_fail_outstanding() lets the drivers reap before it breaks
+ * the queues: at most, and since the last entry reaped
+ */
+#define VI_REAP_TIMEOUT_MS	2000
+#define VI_REAP_IDLE_MS		100
+
 /* INTx: how often to look for what a lost interrupt announced */
 #define VI_INTX_POLL_MS		1000
 
@@ -832,6 +839,22 @@ static int vi_finalize_features(struct virtio_device *vdev)
 	return ret;
 }
 
+/*
+ * Whether @vq has used entries the driver has not reaped. A queue broken
+ * with such entries must be avoided: virtqueue_get_buf() returns nothing
+ * from a broken queue, but virtqueue_enable_cb_delayed() of 6.1 does not
+ * look at broken and keeps reporting them, so virtio_net's TX cleaning in
+ * NAPI (virtnet_poll_cleantx()) asks again and again, a soft lockup
+ * (later kernels, 6.12.117 among them, answer true for a broken queue).
+ * Enabling callbacks on the way is harmless: only a back-end that is gone
+ * is asked. Not serialised with a driver that reaps in another context:
+ * the answer may be stale, never a fault.
+ */
+static bool vi_vq_pending(struct virtqueue *vq)
+{
+	return virtqueue_poll(vq, virtqueue_enable_cb_prepare(vq));
+}
+
 static bool vi_notify(struct virtqueue *vq)
 {
 	struct vi_dev *vi = vi_from_vdev(vq->vdev);
@@ -840,9 +863,13 @@ static bool vi_notify(struct virtqueue *vq)
 	/*
 	 * A back-end that is gone completes nothing: returning false marks
 	 * the queue broken, so that a driver polling for the buffer stops.
+	 * Not while used entries wait to be reaped (see vi_vq_pending()):
+	 * the kick goes nowhere and the queue stays whole until the driver
+	 * has reaped them; its next kick breaks it. A driver polling for
+	 * its buffer reaps them too, and stops.
 	 */
 	if (vi_peer_state(vi) != VI_STATE_READY)
-		return false;
+		return vi_vq_pending(vq);
 	/* the doorbell is MMIO: virtio_ring's barriers order the ring first */
 	vi_doorbell(vi, vector);
 	return true;
@@ -1376,14 +1403,65 @@ static void vi_break_queues(struct vi_dev *vi)
 }
 
 /*
+ * Waits until the drivers have reaped every used entry of the queues: the
+ * softirqs that the callbacks raised run at local_bh_enable() only until
+ * they have taken too long, then ksoftirqd goes on with them, which needs
+ * this thread to sleep. Breaking a queue before its entries are reaped can
+ * spin virtio_net, see vi_vq_pending(). Some drivers reap only when they
+ * need to (virtio_console's receive queue, as its reader takes the data;
+ * virtio_net without NAPI for TX) and do not spin on what is left: the
+ * wait ends once no queue has been reaped for VI_REAP_IDLE_MS, and after
+ * VI_REAP_TIMEOUT_MS in any case.
+ */
+static void vi_wait_reaped(struct vi_dev *vi)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(VI_REAP_TIMEOUT_MS);
+	unsigned long idle = msecs_to_jiffies(VI_REAP_IDLE_MS);
+	unsigned long moved = jiffies, flags;
+	unsigned int i, opaque, sum, last = 0;
+	bool pending;
+
+	for (;;) {
+		pending = false;
+		sum = 0;
+		/* no softirq of this CPU is reaping meanwhile */
+		local_bh_disable();
+		spin_lock_irqsave(&vi->vq_lock, flags);
+		for (i = 0; i < vi->nvqs; i++) {
+			struct virtqueue *vq = vi->vqs[i];
+
+			if (!vq)
+				continue;
+			/* see vi_vq_pending(); moves as the driver reaps */
+			opaque = virtqueue_enable_cb_prepare(vq);
+			pending |= virtqueue_poll(vq, opaque);
+			sum += opaque;
+		}
+		spin_unlock_irqrestore(&vi->vq_lock, flags);
+		local_bh_enable();
+		if (!pending)
+			return;
+		if (sum != last) {
+			last = sum;
+			moved = jiffies;
+		}
+		if (time_after(jiffies, moved + idle) ||
+		    time_after(jiffies, end))
+			return;
+		usleep_range(1000, 2000);
+	}
+}
+
+/*
  * Fails every buffer the dead back-end left outstanding, see above; the
  * queues are broken when it returns. Each round, with the queues unbroken
  * (a kick after the back-end died breaks a queue, see vi_notify()),
  * completes the outstanding heads and runs the callbacks, and lets the
  * softirqs they raise (NAPI) run, so that the drivers reap all used
  * entries, the back-end's last ones included, before a queue is broken
- * again: virtio_net's TX cleaning loops as long as virtio_ring reports
- * more used entries than it can reap from a broken queue. Then it breaks
+ * again (vi_wait_reaped()): virtio_net's TX cleaning loops as long as
+ * virtio_ring reports more used entries than it can reap from a broken
+ * queue. Then it breaks
  * the queues and waits for submissions under way (drivers add buffers
  * under a spinlock or in softirq, so synchronize_rcu() sees them finish:
  * a later one fails with -EIO); the next round catches those. Called with
@@ -1420,6 +1498,7 @@ static void vi_fail_outstanding(struct vi_dev *vi)
 		}
 		spin_unlock_irqrestore(&vi->vq_lock, flags);
 		local_bh_enable();
+		vi_wait_reaped(vi);
 
 		spin_lock_irqsave(&vi->vq_lock, flags);
 		vi_break_queues(vi);
