@@ -203,6 +203,8 @@ enum vi_stat {
  * @vqs: the virtqueues of @cur, @nvqs entries
  * @nvqs: number of entries in @vqs
  * @vqs_broken: queues of @vqs found broken and counted, @nvqs bits
+ * @vqs_refused: queues whose kick vi_notify() refused, by queue index,
+ *	@nvqs bits; set by vi_notify() without a lock, atomic bit operations
  * @peer_state: back-end state the state work acted on last
  * @removing: remove() has started, do not register again
  * @state_work: follows the back-end's state
@@ -242,6 +244,7 @@ struct vi_dev {
 	struct virtqueue **vqs;
 	unsigned int nvqs;
 	unsigned long *vqs_broken;
+	unsigned long *vqs_refused;
 	u32 peer_state;
 	bool removing;
 	struct work_struct state_work;
@@ -863,13 +866,31 @@ static bool vi_notify(struct virtqueue *vq)
 	/*
 	 * A back-end that is gone completes nothing: returning false marks
 	 * the queue broken, so that a driver polling for the buffer stops.
-	 * Not while used entries wait to be reaped (see vi_vq_pending()):
-	 * the kick goes nowhere and the queue stays whole until the driver
-	 * has reaped them; its next kick breaks it. A driver polling for
-	 * its buffer reaps them too, and stops.
+	 * That break is ours: recorded so that vi_count_broken() does not
+	 * blame the back-end for it. virtio_ring does not kick a broken
+	 * queue, so the record always comes before any break by the
+	 * back-end. The bitmap lives until vi_del_vqs() has deleted the
+	 * queues; it is NULL only while vi_del_vqs() takes them down.
 	 */
-	if (vi_peer_state(vi) != VI_STATE_READY)
-		return vi_vq_pending(vq);
+	if (vi_peer_state(vi) != VI_STATE_READY) {
+		unsigned long *refused;
+
+		/*
+		 * Not while used entries wait to be reaped (see
+		 * vi_vq_pending()): the kick goes nowhere and the queue
+		 * stays whole until the driver has reaped them; its next
+		 * kick breaks it. A driver polling for its buffer reaps
+		 * them too, and stops.
+		 */
+		if (vi_vq_pending(vq))
+			return true;
+		refused = READ_ONCE(vi->vqs_refused);
+		if (refused)
+			set_bit(vq->index, refused);
+		/* the record before virtio_ring's break: vi_count_broken() */
+		smp_mb__after_atomic();
+		return false;
+	}
 	/* the doorbell is MMIO: virtio_ring's barriers order the ring first */
 	vi_doorbell(vi, vector);
 	return true;
@@ -878,7 +899,7 @@ static bool vi_notify(struct virtqueue *vq)
 static void vi_del_vqs(struct virtio_device *vdev)
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
-	unsigned long flags, *broken;
+	unsigned long flags, *broken, *refused;
 	struct virtqueue **vqs;
 	unsigned int i, n;
 
@@ -886,9 +907,11 @@ static void vi_del_vqs(struct virtio_device *vdev)
 	vqs = vi->vqs;
 	n = vi->nvqs;
 	broken = vi->vqs_broken;
+	refused = vi->vqs_refused;
 	vi->vqs = NULL;
 	vi->nvqs = 0;
 	vi->vqs_broken = NULL;
+	WRITE_ONCE(vi->vqs_refused, NULL);
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
 	spin_lock_irqsave(&vi->alloc_lock, flags);
 	vi->dma_vqs = NULL;
@@ -906,6 +929,7 @@ static void vi_del_vqs(struct virtio_device *vdev)
 	}
 	kfree(vqs);
 	bitmap_free(broken);
+	bitmap_free(refused);
 }
 
 /*
@@ -1012,16 +1036,18 @@ static int vi_find_vqs_info(struct virtio_device *vdev, unsigned int nvqs,
 			    struct virtqueue *vqs[], struct vi_vq_info *info)
 {
 	struct vi_dev *vi = vi_from_vdev(vdev);
-	unsigned long flags, *broken;
+	unsigned long flags, *broken, *refused;
 	struct virtqueue **all;
 	unsigned int i, index = 0;
 	int ret = 0;
 
 	all = kcalloc(nvqs, sizeof(*all), GFP_KERNEL);
 	broken = bitmap_zalloc(nvqs, GFP_KERNEL);
-	if (!all || !broken) {
+	refused = bitmap_zalloc(nvqs, GFP_KERNEL);
+	if (!all || !broken || !refused) {
 		kfree(all);
 		bitmap_free(broken);
+		bitmap_free(refused);
 		return -ENOMEM;
 	}
 
@@ -1030,6 +1056,7 @@ static int vi_find_vqs_info(struct virtio_device *vdev, unsigned int nvqs,
 	vi->vqs = all;
 	vi->nvqs = nvqs;
 	vi->vqs_broken = broken;
+	WRITE_ONCE(vi->vqs_refused, refused);
 	spin_unlock_irqrestore(&vi->vq_lock, flags);
 	spin_lock_irqsave(&vi->alloc_lock, flags);
 	vi->dma_vqs = all;
@@ -1125,16 +1152,27 @@ static const struct virtio_config_ops vi_config_ops = {
 
 /* ---- interrupts ---- */
 
-/* Counts the queues found broken since the last look; vq_lock held */
+/*
+ * Counts the queues found broken since the last look, except those broken
+ * by a kick vi_notify() refused: the back-end had gone, it wrote nothing
+ * wrong. vq_lock held.
+ */
 static void vi_count_broken(struct vi_dev *vi)
 {
 	unsigned int i;
 
 	lockdep_assert_held(&vi->vq_lock);
 	for (i = 0; i < vi->nvqs; i++) {
-		if (!vi->vqs[i] || !virtqueue_is_broken(vi->vqs[i]) ||
-		    __test_and_set_bit(i, vi->vqs_broken))
+		struct virtqueue *vq = vi->vqs[i];
+
+		if (!vq || !virtqueue_is_broken(vq) ||
+		    test_bit(i, vi->vqs_broken))
 			continue;
+		/* the break before the record; pairs with vi_notify() */
+		smp_rmb();
+		if (test_bit(vq->index, vi->vqs_refused))
+			continue;
+		__set_bit(i, vi->vqs_broken);
 		atomic_long_inc(&vi->stats[VI_STAT_BROKEN_QUEUES]);
 		dev_warn_ratelimited(&vi->pdev->dev,
 				     "queue %u broken by what the back-end wrote\n",
@@ -1489,9 +1527,16 @@ static void vi_fail_outstanding(struct vi_dev *vi)
 			if (!vq)
 				continue;
 			/*
-			 * Breaks of ours, or by what virtio_ring refused
-			 * since, are not counted: the back-end is gone.
+			 * Undoes every break, counted or not. What the
+			 * back-end left in the rings can break the queue
+			 * again here: vi_break_queues() counts that, in the
+			 * first round only. A refused kick is forgotten
+			 * before the queue is whole again: one that sees it
+			 * whole records a new refusal after this.
 			 */
+			clear_bit(vq->index, vi->vqs_refused);
+			/* the clear before the unbreak; see vi_notify() */
+			smp_mb__after_atomic();
 			__virtqueue_unbreak(vq);
 			done += vi_fail_queue(vi, vq, seen);
 			vring_interrupt(0, vq);
