@@ -9,5 +9,5 @@
 # prints one TAP line per test case and parameter
 # (tools/testing/selftests/drivers/ivshmem/kunit/).
 
-scenario kunit "-n 1 -x -k debug -t 300" \
+scenario kunit "-n 1 -x -k debug -t 300 -U" \
 	"cd /opt/ivshmem/tests/drivers/ivshmem/kunit && ./ivshmem_kunit.sh"
