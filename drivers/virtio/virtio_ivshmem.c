@@ -851,11 +851,17 @@ static int vi_finalize_features(struct virtio_device *vdev)
  * (later kernels, 6.12.117 among them, answer true for a broken queue).
  * Enabling callbacks on the way is harmless: only a back-end that is gone
  * is asked. Not serialised with a driver that reaps in another context:
- * the answer may be stale, never a fault.
+ * the answer may be stale, never a fault. If @reaped is not NULL, it gets
+ * the opaque value of virtqueue_enable_cb_prepare(), which moves as the
+ * driver reaps (vi_wait_reaped()).
  */
-static bool vi_vq_pending(struct virtqueue *vq)
+static bool vi_vq_pending(struct virtqueue *vq, unsigned int *reaped)
 {
-	return virtqueue_poll(vq, virtqueue_enable_cb_prepare(vq));
+	unsigned int opaque = virtqueue_enable_cb_prepare(vq);
+
+	if (reaped)
+		*reaped = opaque;
+	return virtqueue_poll(vq, opaque);
 }
 
 static bool vi_notify(struct virtqueue *vq)
@@ -882,7 +888,7 @@ static bool vi_notify(struct virtqueue *vq)
 		 * kick breaks it. A driver polling for its buffer reaps
 		 * them too, and stops.
 		 */
-		if (vi_vq_pending(vq))
+		if (vi_vq_pending(vq, NULL))
 			return true;
 		refused = READ_ONCE(vi->vqs_refused);
 		if (refused)
@@ -1470,9 +1476,7 @@ static void vi_wait_reaped(struct vi_dev *vi)
 
 			if (!vq)
 				continue;
-			/* see vi_vq_pending(); moves as the driver reaps */
-			opaque = virtqueue_enable_cb_prepare(vq);
-			pending |= virtqueue_poll(vq, opaque);
+			pending |= vi_vq_pending(vq, &opaque);
 			sum += opaque;
 		}
 		spin_unlock_irqrestore(&vi->vq_lock, flags);
@@ -1499,11 +1503,10 @@ static void vi_wait_reaped(struct vi_dev *vi)
  * entries, the back-end's last ones included, before a queue is broken
  * again (vi_wait_reaped()): virtio_net's TX cleaning loops as long as
  * virtio_ring reports more used entries than it can reap from a broken
- * queue. Then it breaks
- * the queues and waits for submissions under way (drivers add buffers
- * under a spinlock or in softirq, so synchronize_rcu() sees them finish:
- * a later one fails with -EIO); the next round catches those. Called with
- * vi->lock held, from the state work.
+ * queue. Then it breaks the queues and waits for submissions under way
+ * (drivers add buffers under a spinlock or in softirq, so synchronize_rcu()
+ * sees them finish: a later one fails with -EIO); the next round catches
+ * those. Called with vi->lock held, from the state work.
  */
 static void vi_fail_outstanding(struct vi_dev *vi)
 {

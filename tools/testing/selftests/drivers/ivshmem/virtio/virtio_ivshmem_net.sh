@@ -113,8 +113,9 @@ no_broken_queue() {
 		grep . || return 1
 	for c in /sys/bus/pci/devices/*/virtio_ivshmem/broken_queues; do
 		[ -f "$c" ] || continue
-		echo "# $c: $(cat "$c")"
-		[ "$(cat "$c")" = 0 ] || return 1
+		v=$(cat "$c")
+		echo "# $c: $v"
+		[ "$v" = 0 ] || return 1
 	done
 }
 
