@@ -7,7 +7,9 @@
 # from $IVSHMEM_TESTS for scripts elsewhere (bench).
 
 # wait_for SECS CMD...: poll CMD every 0.2 s until it succeeds; fails
-# after SECS seconds. The counter has a name of its own (POSIX sh has no
+# after SECS * 5 polls. That is SECS seconds only when CMD takes no time:
+# the limit counts polls, so a slow CMD (a loaded or debug guest) gets
+# longer, never less. The counter has a name of its own (POSIX sh has no
 # local variables), so callers keep theirs.
 wait_for() {
 	ivshmem_wait_left=$(($1 * 5))
