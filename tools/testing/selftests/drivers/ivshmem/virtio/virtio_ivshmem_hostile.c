@@ -41,7 +41,9 @@
  * in the shared descriptor table when it frees a chain, and BUG()s when it
  * tears down a queue whose free count a longer walk inflated. The
  * transport stops such a walk (no hang, no stray copy) but cannot repair
- * virtio_ring's count; see Documentation/virtio/ivshmem.rst.
+ * virtio_ring's count; the debug kernel's virtio_ring, fixed by
+ * tools/testing/ivshmem/kernel-patches/0002, walks with its own flags and
+ * survives -x. See Documentation/virtio/ivshmem.rst.
  *
  * The front-end writes to the console only while this program behaves:
  * virtio_console waits for a transmitted buffer with interrupts disabled,
