@@ -132,22 +132,38 @@ counter() {	# counter NAME "COUNTERS"
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
+# fe_slow WHAT T0: a TAP comment if WHAT took more than a minute since T0
+# (the back-end sends HELLO for 4 minutes, then gives up)
+fe_slow() {
+	[ $(($(date +%s) - $2)) -gt 60 ] || return 0
+	echo "# session $((SESSIONS + 1)): $1 took $(($(date +%s) - $2)) s"
+}
+
 # One console device: HELLO, GO, bytes until FINAL or until it goes away.
 # Returns 0 after FINAL, with the tty open as fd 4. sed reads a line ahead
 # before it acts on one: the back-end sends HELLO and FINAL twice.
 fe_session() {
-	if ! wait_for 600 hvc_unused; then
-		echo "# session $((SESSIONS + 1)): a removed console stays open"
+	t0=$(date +%s)
+	if ! hvc_unused; then
+		echo "# session $((SESSIONS + 1)): a removed console is open"
 		hvc_holders
-		return 1
+		if ! wait_for 600 hvc_unused; then
+			echo "# session $((SESSIONS + 1)): and stays open"
+			hvc_holders
+			return 1
+		fi
 	fi
+	fe_slow "the wait for removed consoles to close" "$t0"
 	tty=$(hvc_dev) || return 1
 	exec 4<>"$tty" || return 1
 	if ! stty -F "$tty" raw -echo 2>/dev/null; then
 		exec 4>&-
 		return 1
 	fi
+	fe_slow "opening $tty" "$t0"
+	t0=$(date +%s)
 	hello=$(sed -n '/^HELLO/{p;q}' <&4)
+	fe_slow "the wait for HELLO on $tty (got '$hello')" "$t0"
 	if [ -z "$hello" ]; then
 		exec 4>&-
 		return 1
