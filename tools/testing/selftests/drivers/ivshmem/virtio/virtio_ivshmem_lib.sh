@@ -20,6 +20,12 @@ check() {	# check NAME CMD...
 
 md5() { md5sum | cut -d' ' -f1; }
 
+# dmesg_lacks PATTERN: no kernel log line matches PATTERN (grep basic
+# regular expression); prints those that do as TAP comments
+dmesg_lacks() {
+	! dmesg | grep -e "$1" | sed 's/^/# /' | grep .
+}
+
 uptime_cs() {	# uptime in 1/100 s
 	read -r up _ < /proc/uptime
 	echo "${up%.*}${up#*.}"

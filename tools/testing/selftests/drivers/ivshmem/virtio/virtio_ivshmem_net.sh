@@ -109,8 +109,7 @@ dmesg_clean() {
 # (kicks it refused once the back-end had died) are not counted either.
 # The counters restart with the module; the log covers the whole run.
 no_broken_queue() {
-	! dmesg | grep 'broken by what the back-end wrote' | sed 's/^/# /' |
-		grep . || return 1
+	dmesg_lacks 'broken by what the back-end wrote' || return 1
 	for c in /sys/bus/pci/devices/*/virtio_ivshmem/broken_queues; do
 		[ -f "$c" ] || continue
 		v=$(cat "$c")
