@@ -91,28 +91,39 @@ count_tap() {	# count_tap PREFIX LOG
 # Guest scenarios run in the background, up to SCENARIO_JOBS at a time (1
 # unless the runner sets more: make check runs two); their results are
 # counted and printed in the order the scenarios started. Each leaves
-# vm-NAME.sh (the guest script), vm-NAME.log (vmtest's output) and, once
-# it ended, vm-NAME.end ("EXIT-CODE SECONDS") in LOGDIR.
+# vm-NAME.log (its output) and, once it ended, vm-NAME.end ("EXIT-CODE
+# SECONDS") in LOGDIR; a vmtest scenario also vm-NAME.sh (the guest script).
 SCENARIO_JOBS=1
 SCENARIO_QUEUE=()	# started, not counted yet: oldest first
-declare -A SCENARIO_PID=()
+declare -A SCENARIO_PID=() SCENARIO_COUNT=()
+
+# job_start NAME COUNT COMMAND...: run COMMAND in the background as one of
+# the scenarios; once it ended, scenarios_wait calls COUNT NAME to count
+# its results.
+job_start() {
+	local name=$1 count=$2 end=$LOGDIR/vm-$1.end
+
+	shift 2
+	rm -f "$end"
+	(
+		t=$SECONDS
+		"$@" >"$LOGDIR/vm-$name.log" 2>&1
+		echo "$? $((SECONDS - t))" > "$end.new" && mv "$end.new" "$end"
+	) &
+	SCENARIO_PID[$name]=$!
+	SCENARIO_COUNT[$name]=$count
+	SCENARIO_QUEUE+=("$name")
+}
 
 # scenario_start NAME "VMTEST OPTIONS" "GUEST SCRIPT": boot the guests of
 # the scenario and run the script in each, in the background.
 scenario_start() {
-	local name=$1 opts=$2 script=$LOGDIR/vm-$1.sh end=$LOGDIR/vm-$1.end
+	local script=$LOGDIR/vm-$1.sh
 
 	printf '#!/bin/sh\n%s\n' "$3" > "$script"
-	rm -f "$end"
-	(
-		t=$SECONDS
-		# shellcheck disable=SC2086 # the options are words
-		"$TB/vmtest" -L "$BUILD/vmtest-logs" $opts "$script" \
-			>"$LOGDIR/vm-$name.log" 2>&1
-		echo "$? $((SECONDS - t))" > "$end.new" && mv "$end.new" "$end"
-	) &
-	SCENARIO_PID[$name]=$!
-	SCENARIO_QUEUE+=("$name")
+	# shellcheck disable=SC2086 # the options are words
+	job_start "$1" scenario_result \
+		"$TB/vmtest" -L "$BUILD/vmtest-logs" $2 "$script"
 }
 
 # scenario_result NAME: count the guests' TAP lines and the run itself. A
@@ -143,8 +154,8 @@ scenarios_wait() {
 			name=${SCENARIO_QUEUE[0]}
 			SCENARIO_QUEUE=("${SCENARIO_QUEUE[@]:1}")
 			wait "${SCENARIO_PID[$name]}"
-			unset "SCENARIO_PID[$name]"
-			scenario_result "$name"
+			"${SCENARIO_COUNT[$name]}" "$name"
+			unset "SCENARIO_PID[$name]" "SCENARIO_COUNT[$name]"
 		done
 		running=0
 		for name in "${SCENARIO_QUEUE[@]}"; do
