@@ -172,6 +172,8 @@ static unsigned int armed_at;	/* write transaction number */
 static unsigned int writes;	/* write transactions this session */
 static uint64_t last_write_ms;
 static bool abort_session;
+static uint32_t dropped_off;	/* a write we did not apply, 0: none */
+static uint64_t dropped_ms;	/* when */
 
 /* Console bytes for the front-end and lines from it */
 static uint8_t rxq[4096];
@@ -544,6 +546,17 @@ static void hold_write(void)
 	long_hold = false;
 }
 
+/*
+ * We acknowledged the front-end's write to @off without applying it: our
+ * copy of the field keeps its default, and the session may never work (see
+ * wait_go()).
+ */
+static void dropped(uint32_t off)
+{
+	dropped_off = off;
+	dropped_ms = now_ms();
+}
+
 /* Applies the armed bad answer to write transaction @off; true if it did */
 static bool bad_answer(uint32_t off)
 {
@@ -580,6 +593,7 @@ static bool bad_answer(uint32_t off)
 	case K_WT_EARLY:
 		/* acknowledged, never applied */
 		vbe_wr32(b, VBE_H_WRITE_TRANSACTION, 0);
+		dropped(off);
 		break;
 	case K_WT_GARBAGE:
 		/* garbage instead of 0 for a while, then a garbage apply */
@@ -587,6 +601,7 @@ static bool bad_answer(uint32_t off)
 			 0x10000 | (uint32_t)rnd());
 		usleep(1000 * (1 + below(5)));
 		vbe_serve_write(b);
+		dropped(off);
 		break;
 	default:
 		return false;
@@ -703,6 +718,7 @@ static int start_session(void)
 	got_go = false;
 	writes = 0;
 	abort_session = false;
+	dropped_off = 0;
 	last_write_ms = now_ms();
 	if (armed == K_REVISION) {
 		vbe_wr32(b, VBE_H_REVISION, below(2) ? 0 : 2 + (uint32_t)rnd());
@@ -723,10 +739,44 @@ static int start_session(void)
 }
 
 /*
+ * Where a session that got no console stopped: each queue as we see it,
+ * what of HELLO is still to go out, the partial line we have read and the
+ * write we dropped, if any.
+ */
+static void report_queues(void)
+{
+	static const char *const names[] = { "receive", "transmit" };
+	unsigned int qi;
+
+	for (qi = 0; qi < ARRAY_SIZE(names); qi++) {
+		const struct vbe_queue *q = &b->q[qi];
+
+		printf("#   %s queue: %s, size %u, avail index %u, ",
+		       names[qi], q->enabled ? "enabled" : "disabled",
+		       q->size, q->enabled ? vbe_rd16(b, q->avail + 2) : 0);
+		printf("next avail %u, used %u (published %u), ",
+		       q->last_avail, q->used_idx, q->used_published);
+		printf("we ring vector %u\n", q->driver_vector);
+	}
+	printf("#   bytes to send %zu of %zu, partial line of %zu bytes\n",
+	       rxq_len - rxq_pos, rxq_len, line_len);
+	if (dropped_off)
+		printf("#   write to 0x%x dropped %llu ms ago\n", dropped_off,
+		       (unsigned long long)(now_ms() - dropped_ms));
+}
+
+/*
  * Serves the front-end's registration and says HELLO until it answers GO.
  * Returns 0 on GO, 1 if the registration failed (after a bad answer: no
- * write transaction for IDLE_REG_MS and no queues we can serve; the
- * front-end writes nothing before HELLO), -1 on timeout.
+ * write transaction for IDLE_REG_MS and no queues we can serve, the
+ * front-end writes nothing before HELLO; or no GO within a quarter of the
+ * timeout after we dropped a write), -1 on timeout.
+ *
+ * A dropped write can leave the session dead with the queues up: without
+ * queue_driver_vector we ring vector 0 for the receive queue, which a
+ * front-end with a vector per queue rightly takes for config events only,
+ * so HELLO never reaches the console's reader. That is our doing, not the
+ * front-end's: give the session up and start the next one.
  */
 static int wait_go(bool expect_failure)
 {
@@ -742,6 +792,13 @@ static int wait_go(bool expect_failure)
 		if (expect_failure && !queues_up() &&
 		    now_ms() - last_write_ms > IDLE_REG_MS)
 			return 1;
+		if (expect_failure && dropped_off &&
+		    now_ms() - dropped_ms > (uint64_t)timeout_ms / 4) {
+			printf("# session %lu: no GO after a dropped write\n",
+			       sessions);
+			report_queues();
+			return 1;
+		}
 		if (queues_up() && now_ms() > hello) {
 			/* twice: sed reads a line ahead before it acts */
 			snprintf(s, sizeof(s), "HELLO %lu\nHELLO %lu\n",
@@ -1066,28 +1123,6 @@ static void run_burst(enum phase ph, unsigned long n)
 		else
 			mutate(below(2) ? K_BYTES : K_DOORBELL);
 	}
-}
-
-/*
- * Where a session that got no console stopped: each queue as we see it,
- * what of HELLO is still to go out, and the partial line we have read.
- */
-static void report_queues(void)
-{
-	static const char *const names[] = { "receive", "transmit" };
-	unsigned int qi;
-
-	for (qi = 0; qi < ARRAY_SIZE(names); qi++) {
-		const struct vbe_queue *q = &b->q[qi];
-
-		printf("#   %s queue: %s, size %u, avail index %u, ",
-		       names[qi], q->enabled ? "enabled" : "disabled",
-		       q->size, q->enabled ? vbe_rd16(b, q->avail + 2) : 0);
-		printf("next avail %u, used %u (published %u)\n",
-		       q->last_avail, q->used_idx, q->used_published);
-	}
-	printf("#   bytes to send %zu of %zu, partial line of %zu bytes\n",
-	       rxq_len - rxq_pos, rxq_len, line_len);
 }
 
 /*
